@@ -1,0 +1,113 @@
+# ozon-etl: warehouse-stock ETL for Ozon sellers, as small Unix filters.
+#
+#   make            build everything into $(O)/
+#   make check      install missing packages, build, run the tests
+#   make bench      figures for the filters against yajl and jq
+#   make SANITIZE=1 ASan+UBSan build (into build-san/)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/ozon-etl
+WERROR    ?= 1
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+
+ifeq ($(SANITIZE),1)
+O         ?= build-san
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+else
+O         ?= build
+endif
+
+WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wwrite-strings
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+HARDEN    = -fstack-protector-strong
+ifneq ($(SANITIZE),1)
+HARDEN   += -D_FORTIFY_SOURCE=2
+endif
+ETL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN_FLAGS) \
+              -Iinclude -DDATADIR='"$(DATADIR)"' -MMD -MP
+ETL_LDFLAGS = $(SAN_FLAGS)
+
+TOOLS   = etl-validate etl-normalize
+LIBSRC  = $(wildcard lib/*.c)
+LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
+UNITS   = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/*.c))
+BINS    = $(TOOLS:%=$(O)/bin/%)
+BENCH   = $(O)/bench/gen-stock $(O)/bench/yajl-ceiling
+MAN1    = $(wildcard man/man1/*.1)
+MAN7    = $(wildcard man/man7/*.7)
+
+LIBS_etl-validate  = -lyajl
+LIBS_etl-normalize = -lyajl
+
+all: $(BINS) $(UNITS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ETL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/libozonetl.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(O)/bin/%: $(O)/cmd/%.o $(O)/libozonetl.a
+	@mkdir -p $(@D)
+	$(CC) $(ETL_LDFLAGS) $(LDFLAGS) -o $@ $< $(O)/libozonetl.a $(LIBS_$*) -lm
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libozonetl.a
+	@mkdir -p $(@D)
+	$(CC) $(ETL_LDFLAGS) $(LDFLAGS) -o $@ $< $(O)/libozonetl.a -lyajl -lm
+
+$(O)/bench/%: $(O)/bench/%.o $(O)/libozonetl.a
+	@mkdir -p $(@D)
+	$(CC) $(ETL_LDFLAGS) $(LDFLAGS) -o $@ $< $(O)/libozonetl.a -lyajl -lm
+
+# System packages the build, the tests and the demo need (Debian names).
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+
+test: all
+	BIN=$(abspath $(O)/bin) UNIT=$(abspath $(O)/tests) TOP=$(CURDIR) \
+	    prove -f tests/*.t
+
+bench: deps
+	$(MAKE) all $(BENCH)
+	BIN=$(abspath $(O)/bin) BENCHBIN=$(abspath $(O)/bench) \
+	    sh bench/run.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 644 sql/warehouses.tsv $(DESTDIR)$(DATADIR)
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(DESTDIR)$(DATADIR)/warehouses.tsv
+	-rmdir $(DESTDIR)$(DATADIR)
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps check test bench install uninstall lint-man clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

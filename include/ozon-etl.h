@@ -1,0 +1,360 @@
+/*
+ * ozon-etl: the library shared by the filters.
+ *
+ * The library never prints and never exits (the x allocators aside): it
+ * returns -1 or NULL and fills an error buffer the caller owns.  The tool
+ * decides what to say and which exit code follows.
+ */
+#ifndef OZON_ETL_H
+#define OZON_ETL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sysexits.h>
+
+#define ETL_VERSION "0.1.0"
+
+/* Default longest input line, in bytes (ETL_MAX_LINE_BYTES, --max-line). */
+#define ND_MAX_LINE_DEFAULT (1024 * 1024)
+/* Deepest nesting a record may have; deeper is rejected. */
+#define REC_MAX_DEPTH 64
+
+/* ---- lib/xmalloc.c: allocators that die on failure (exit 71) ---- */
+void *xmalloc(size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xmemdup(const char *, size_t);
+
+/* ---- lib/buf.c: a growable byte buffer ---- */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Make room for n more bytes (dies when out of memory). */
+void buf_grow(struct buf *, size_t n);
+void buf_free(struct buf *);
+
+static inline void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n)
+		buf_grow(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static inline void
+buf_addc(struct buf *b, char c)
+{
+	if (b->cap == b->len)
+		buf_grow(b, 1);
+	b->p[b->len++] = c;
+}
+
+static inline void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Append s (n bytes, any content) as a JSON string, quotes included. */
+void buf_add_jstr(struct buf *, const char *s, size_t n);
+/* Append a decimal integer. */
+void buf_add_i64(struct buf *, int64_t);
+/* Append n bytes as standard base64. */
+void buf_add_base64(struct buf *, const unsigned char *, size_t n);
+
+/* ---- lib/utf8.c ---- */
+
+/*
+ * Check that s[0..n) is strict UTF-8 (no overlong forms, no surrogates,
+ * nothing above U+10FFFF) and, when json is set, that its \u escapes
+ * neither encode U+0000 nor leave a surrogate unpaired.  Returns 0, or -1
+ * with a reason in err.
+ */
+int utf8_check(const char *s, size_t n, int json, char *err, size_t errlen);
+/* Decode one code point at s (n > 0, valid UTF-8); store its length. */
+uint32_t utf8_decode(const char *s, size_t n, size_t *len);
+/* Encode cp at out (room for 4 bytes); return its length. */
+size_t utf8_encode(uint32_t cp, char *out);
+/* Number of code points in valid UTF-8 s[0..n). */
+size_t utf8_count(const char *s, size_t n);
+/* Simple Unicode upper case of one code point (lib/casemap.c). */
+uint32_t uc_upper(uint32_t cp);
+
+/* ---- lib/ndjson.c: the line reader ---- */
+struct nd_reader {
+	int fd;
+	const char *name;	/* "<stdin>" or a file name, for messages */
+	char *buf;
+	size_t cap, off, end;	/* unread bytes are buf[off..end) */
+	size_t max_line;
+	unsigned long lineno;	/* of the line last returned */
+	int eof;
+	int err;		/* errno of a failed read */
+};
+
+struct nd_line {
+	const char *p;		/* the line, without its '\n' */
+	size_t len;		/* for ND_TOOLONG: the bytes kept (a prefix) */
+	size_t total;		/* the whole length, also for ND_TOOLONG */
+	unsigned long lineno;
+};
+
+enum { ND_EOF, ND_LINE, ND_TOOLONG, ND_ERROR };
+
+/* Read from fd; lines longer than max_line are reported, never split. */
+void nd_init(struct nd_reader *, int fd, const char *name, size_t max_line);
+/*
+ * Next line: ND_LINE, ND_TOOLONG (the line was skipped whole; l->p holds
+ * a prefix of it), ND_EOF, or ND_ERROR (read failed, errno in r->err).
+ * A last line without '\n' is a line.  l->p stays valid until the next
+ * call.
+ */
+int nd_next(struct nd_reader *, struct nd_line *l);
+void nd_free(struct nd_reader *);
+
+/* ---- lib/record.c: one JSON object, parsed and re-emitted exactly ---- */
+enum { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_RAW };
+
+/*
+ * A top-level field.  Keys and J_STRING values are unescaped bytes;
+ * J_NUMBER is the number's text as sent (full precision); J_RAW is a
+ * nested object or array as compact JSON.  Offsets point into the
+ * record's store: use rec_key() and rec_val().
+ */
+struct field {
+	size_t koff, klen;
+	size_t voff, vlen;
+	int type;
+};
+
+struct record {
+	struct field *f;
+	size_t n, cap;
+	struct buf store;
+	void *yajl;		/* the parser, reused line after line */
+	/* parse state */
+	int depth;		/* containers open */
+	int after_key;		/* a nested key was just written */
+	int values;		/* top-level values seen on the line */
+	uint64_t comma;		/* bit d-1: depth d has a value already */
+	char err[256];
+	const char *errfield;
+};
+
+void rec_init(struct record *);
+void rec_free(struct record *);
+/*
+ * Parse one line into r.  Returns 0, or -1 with r->err set (not JSON,
+ * not an object, invalid UTF-8, NUL escape, duplicate key, too deep).
+ */
+int rec_parse(struct record *r, const char *line, size_t len);
+/* Index of the field named key, or -1. */
+int rec_find(const struct record *, const char *key);
+
+static inline const char *
+rec_key(const struct record *r, size_t i)
+{
+	return r->store.p + r->f[i].koff;
+}
+
+static inline const char *
+rec_val(const struct record *r, size_t i)
+{
+	return r->store.p + r->f[i].voff;
+}
+
+static inline int
+rec_keyis(const struct record *r, size_t i, const char *key, size_t klen)
+{
+	return r->f[i].klen == klen && memcmp(rec_key(r, i), key, klen) == 0;
+}
+
+/*
+ * Set field key to a value of the given type (for J_NUMBER and J_RAW the
+ * text is JSON).  An existing field keeps its place; a new one is added
+ * at the end.
+ */
+void rec_set(struct record *, const char *key, int type, const char *v,
+    size_t vlen);
+/* Append r as one compact JSON line, '\n' included. */
+void rec_emit(const struct record *, struct buf *out);
+
+/* ---- lib/num.c ---- */
+
+/*
+ * Parse a JSON number's text as an int64.  Returns 0; -1 when it is not an
+ * integer (fraction or exponent); -2 when it does not fit in int64.
+ */
+int num_i64(const char *s, size_t n, int64_t *v);
+
+/* ---- lib/out.c: buffered writers for stdout and the reject stream ---- */
+struct out {
+	int fd;
+	struct buf b;
+	int err;		/* errno of the first failed write, or 0 */
+};
+
+void out_init(struct out *, int fd);
+/* Flush when the buffer holds a lot; call after each whole line. */
+int out_maybe_flush(struct out *);
+/* Write everything buffered.  Returns 0 or -1 (o->err set). */
+int out_flush(struct out *);
+void out_free(struct out *);
+
+/* ---- lib/log.c: structured log lines on stderr ---- */
+enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Read ETL_LOG_FORMAT and ETL_BATCH_ID, remember the start time. */
+void log_init(const char *tool);
+const char *log_tool(void);
+const char *log_batch_id(void);
+/* One message: event "error"/"warning"/"info", text "tool: message". */
+void log_msg(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* An event with fields: log_begin, log_str/log_int…, log_end. */
+void log_begin(int level, const char *event);
+void log_str(const char *key, const char *s, size_t n);
+void log_int(const char *key, int64_t v);
+void log_end(void);
+/* Add elapsed_ms, max_rss_kb and exit to an event begun as "summary". */
+void log_end_summary(int status);
+int64_t log_elapsed_ms(void);
+
+/* ---- lib/reject.c: the reject stream (fd 3, else stderr) ---- */
+
+/* Open the reject stream: fd 3 when open for writing, else stderr. */
+void rej_init(void);
+/* Reject a parsed record. */
+void rej_record(unsigned long line, const char *reason, const char *field,
+    const struct record *);
+/* Reject a line kept as text; total is the whole length when truncated. */
+void rej_raw(unsigned long line, const char *reason, const char *field,
+    const char *s, size_t n, size_t total);
+/* Flush the stream.  Returns 0 or -1. */
+int rej_flush(void);
+unsigned long rej_count(void);
+
+/* ---- lib/config.c: environment, limits, exit ---- */
+
+/* getenv, with a default for unset or empty. */
+const char *env_str(const char *name, const char *dflt);
+/*
+ * Parse a non-negative integer option value in [min, max].  Returns 0,
+ * or -1 with a message in err.
+ */
+int parse_count(const char *s, int64_t min, int64_t max, int64_t *v,
+    char *err, size_t errlen);
+
+/* --max-rejects N or P% */
+struct limit {
+	int set;
+	int pct;		/* value is a percentage */
+	double value;
+};
+
+int limit_parse(struct limit *, const char *s, char *err, size_t errlen);
+/* Is rejected out of total past the limit? */
+int limit_exceeded(const struct limit *, unsigned long rejected,
+    unsigned long total);
+
+/* ---- lib/htab.c: string-keyed hash table (keys owned by the caller) ---- */
+struct hent {
+	const char *key;
+	size_t klen;
+	uint64_t hash;
+	void *val;
+};
+
+struct htab {
+	struct hent *v;
+	size_t cap, n;
+};
+
+/* The value stored under k, or NULL. */
+void *ht_get(const struct htab *, const char *k, size_t n);
+/* Store val under k unless k is there; returns k's entry either way. */
+struct hent *ht_put(struct htab *, const char *k, size_t n, void *val);
+void ht_free(struct htab *);
+
+/* ---- lib/canon.c: canonical warehouse names ---- */
+
+/*
+ * The canonical form of warehouse name s into out (replacing its
+ * content): Unicode upper case; white space, dashes and '_' runs become
+ * one '_', none at the ends; long forms ("РЕГИОНАЛЬНЫЙ ФУЛФИЛМЕНТ
+ * ЦЕНТР") become abbreviations (РФЦ); "Склад X" becomes X and "РФЦ X"
+ * becomes X_РФЦ.  s must be valid UTF-8.  Empty when nothing is left.
+ */
+void wh_canon(const char *s, size_t n, struct buf *out);
+/* Is s[0..n) a warehouse type word (РФЦ, МРФЦ, ФЦ, РЦ, СЦ)? */
+int wh_is_type(const char *s, size_t n);
+/* The i-th type word, or NULL past the last. */
+const char *wh_type(size_t i);
+
+/* ---- lib/mapping.c: the warehouse mapping ---- */
+struct wh_entry {
+	char *original, *normalized;
+	char *cluster, *code;	/* NULL when unknown */
+};
+
+struct mapping {
+	struct wh_entry *e;
+	size_t n, cap;
+	struct htab exact;	/* original name -> entry */
+	struct htab canon;	/* canonical form -> entry, or &ambiguous */
+	char **keys;		/* the canonical keys, owned */
+	size_t nkeys;
+	unsigned long conflicts;	/* canonical forms with two targets */
+};
+
+enum { MATCH_EXACT, MATCH_RULE, MATCH_AUTO };
+
+/*
+ * Load a mapping file (TSV: original, normalized, cluster, code; '#'
+ * comments).  Returns 0, or -1 with "line N: ..." or errno's text in err.
+ */
+int map_load(struct mapping *, const char *path, char *err, size_t errlen);
+/*
+ * Look name up: returns the entry and sets *match (MATCH_EXACT or
+ * MATCH_RULE), or returns NULL (unknown: its canonical form is in canon).
+ * canon is scratch the caller owns.
+ */
+const struct wh_entry *map_lookup(const struct mapping *, const char *name,
+    size_t n, struct buf *canon, int *match);
+void map_free(struct mapping *);
+
+/* ---- lib/filter.c: the loop every NDJSON filter runs ---- */
+struct filter {
+	size_t max_line;	/* longest line accepted */
+	struct limit max_rejects;
+	int strict;		/* any reject means 65 */
+	/*
+	 * Called for each parsed record: return 1 to pass it on (the loop
+	 * writes it), 0 when fn rejected it with rej_record().
+	 */
+	int (*fn)(struct record *, unsigned long line, void *arg);
+	void *arg;
+	/* counters for the summary */
+	unsigned long in, out, rejected, blank;
+};
+
+/*
+ * Set up a filter: ignore SIGPIPE (so writes see EPIPE), open stdout's
+ * buffer and the reject stream, take ETL_MAX_LINE_BYTES.  Returns 0, or
+ * -1 with err set when the environment holds a bad value.
+ */
+int filter_init(struct filter *, char *err, size_t errlen);
+/*
+ * Read NDJSON on stdin until EOF or until stdout's reader goes away.
+ * Returns the exit status: 0, 65 past the reject limit, 74 when stdin or
+ * stdout failed.  Logs the summary's common counters, begun as
+ * log_begin(LOG_INFO, "summary"), then extra(arg) adds the tool's own,
+ * and the summary is closed with its status.
+ */
+int filter_run(struct filter *, void (*extra)(void *));
+
+#endif

@@ -1,0 +1,132 @@
+/* The loop every NDJSON filter runs: read, parse, hand over, write. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ozon-etl.h"
+
+static struct out out;
+
+int
+filter_init(struct filter *f, char *err, size_t errlen)
+{
+	const char *s;
+	int64_t v;
+
+	memset(f, 0, sizeof *f);
+	f->max_line = ND_MAX_LINE_DEFAULT;
+	signal(SIGPIPE, SIG_IGN);
+	out_init(&out, 1);
+	rej_init();
+	if ((s = env_str("ETL_MAX_LINE_BYTES", NULL))) {
+		if (parse_count(s, 1024, (int64_t)1 << 30, &v, err, errlen))
+			return -1;
+		f->max_line = (size_t)v;
+	}
+	return 0;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Hand one line to the tool; returns -1 once stdout is gone. */
+static int
+one(struct filter *f, struct record *r, const struct nd_line *l)
+{
+	const char *p = l->p;
+	size_t n = l->len;
+
+	if (l->lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		log_msg(LOG_WARN, "<stdin>:1: byte order mark skipped");
+		p += 3;
+		n -= 3;
+	}
+	if (blank(p, n)) {
+		f->blank++;
+		return 0;
+	}
+	f->in++;
+	if (rec_parse(r, p, n) == -1) {
+		rej_raw(l->lineno, r->err, r->errfield, p, n, n);
+		f->rejected++;
+		return 0;
+	}
+	if (!f->fn(r, l->lineno, f->arg)) {
+		f->rejected++;
+		return 0;
+	}
+	rec_emit(r, &out.b);
+	f->out++;
+	return out_maybe_flush(&out);
+}
+
+int
+filter_run(struct filter *f, void (*extra)(void *))
+{
+	struct nd_reader rd;
+	struct nd_line l;
+	struct record r;
+	char reason[96];
+	int st, status = 0;
+
+	nd_init(&rd, 0, "<stdin>", f->max_line);
+	rec_init(&r);
+	while ((st = nd_next(&rd, &l)) != ND_EOF) {
+		if (st == ND_ERROR) {
+			log_msg(LOG_ERROR, "<stdin>: %s", strerror(rd.err));
+			status = EX_IOERR;
+			break;
+		}
+		if (st == ND_TOOLONG) {
+			f->in++;
+			f->rejected++;
+			snprintf(reason, sizeof reason, "line longer than %zu "
+			    "bytes (%zu)", f->max_line, l.total);
+			rej_raw(l.lineno, reason, NULL, l.p, l.len, l.total);
+			continue;
+		}
+		if (one(f, &r, &l) == -1)
+			break;	/* stdout's reader went away, or a write failed */
+	}
+	rec_free(&r);
+	nd_free(&rd);
+
+	if (status == 0 && ((f->strict && f->rejected > 0) ||
+	    limit_exceeded(&f->max_rejects, f->rejected, f->in))) {
+		log_msg(LOG_ERROR, "%lu of %lu records rejected: past the "
+		    "limit", f->rejected, f->in);
+		status = EX_DATAERR;
+	}
+
+	/* close stdout: a reader that went away is not an error */
+	out_flush(&out);
+	if (out.err && out.err != EPIPE) {
+		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
+		status = EX_IOERR;
+	}
+	out_free(&out);
+	if (rej_flush() == -1) {
+		log_msg(LOG_ERROR, "reject stream: write failed");
+		status = EX_IOERR;
+	}
+
+	log_begin(LOG_INFO, "summary");
+	log_int("in", (int64_t)f->in);
+	log_int("out", (int64_t)f->out);
+	log_int("rejected", (int64_t)f->rejected);
+	if (f->blank)
+		log_int("blank", (int64_t)f->blank);
+	if (extra)
+		extra(f->arg);
+	log_end_summary(status);
+	return status;
+}
