@@ -44,21 +44,21 @@ ok() {
 	shift
 	if eval "$_cond" >/dev/null 2>&1; then _result 0 "$*"; else
 		_result 1 "$*"
-		echo "#   failed: $_cond"
+		echo "#   failed: $_cond" >&2
 	fi
 }
 
 is() {
 	if [ "$1" = "$2" ]; then _result 0 "$3"; else
 		_result 1 "$3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2" >&2
 	fi
 }
 
 check_same() {
 	if cmp -s "$1" "$2"; then _result 0 "$3"; else
 		_result 1 "$3"
-		diff -u "$2" "$1" | head -n 30 | sed 's/^/#   /'
+		diff -u "$2" "$1" | head -n 30 | sed 's/^/#   /' >&2
 	fi
 }
 

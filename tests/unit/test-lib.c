@@ -23,7 +23,8 @@ is_str(const char *got, size_t len, const char *want, const char *name)
 
 	ok(same, name);
 	if (!same)
-		printf("#   got:  %.*s\n#   want: %s\n", (int)len, got, want);
+		fprintf(stderr, "#   got:  %.*s\n#   want: %s\n", (int)len, got,
+		    want);
 }
 
 static void
