@@ -79,6 +79,7 @@ check: deps
 
 test: all
 	BIN=$(abspath $(O)/bin) UNIT=$(abspath $(O)/tests) TOP=$(CURDIR) \
+	    SANITIZE=$(SANITIZE) \
 	    prove -f tests/*.t
 
 bench: deps

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Memory: both filters over every corpus class, a 2 MiB line and the
+# fixture, under valgrind memcheck (no errors, no definite leaks), or,
+# in a SANITIZE=1 build, under ASan, UBSan and LeakSanitizer.
+. "$TOP/tests/lib.sh"
+plan 4
+
+{
+	cat "$TOP"/tests/corpus/validate/*.in
+	echo
+	head -c 2097152 /dev/zero | tr '\0' 'x'
+	echo
+	cat "$FIX/stock.ndjson"
+} >"$T/in"
+
+if [ "${SANITIZE:-0}" = 1 ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+	check() { "$@"; }
+	how="ASan+UBSan"
+else
+	check() {
+		valgrind -q --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite "$@"
+	}
+	how="valgrind"
+fi
+
+check etl-validate <"$T/in" >"$T/v.out" 2>"$T/v.err" 3>/dev/null
+rc=$?
+is "$rc" 0 "etl-validate under $how: exit 0"
+ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/v.err"' \
+    "etl-validate under $how: clean"
+check etl-normalize <"$T/v.out" >/dev/null 2>"$T/n.err" 3>/dev/null
+rc=$?
+is "$rc" 0 "etl-normalize under $how: exit 0"
+ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/n.err"' \
+    "etl-normalize under $how: clean"
+if [ "$_failed" -ne 0 ]; then
+	grep -v '"event"' "$T/v.err" "$T/n.err" | head -n 40 >&2
+fi
