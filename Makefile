@@ -79,7 +79,7 @@ check: deps
 
 test: all
 	BIN=$(abspath $(O)/bin) UNIT=$(abspath $(O)/tests) TOP=$(CURDIR) \
-	    SANITIZE=$(SANITIZE) \
+	    SANITIZE=$(SANITIZE) BUILD=$(abspath $(O)) \
 	    prove -f tests/*.t
 
 bench: deps

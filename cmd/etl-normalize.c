@@ -30,41 +30,56 @@ static const char *match_json[] = {
 static struct mapping map;
 static struct htab memo;
 static struct buf canon;
-static unsigned long matched[3], unknown_names;
+static unsigned long matched[3], unknown_names, unlogged;
 static int memo_full;
 
-/* Look name up, through the memo. */
+static void
+log_unknown(const char *name, size_t n)
+{
+	unknown_names++;
+	log_begin(LOG_WARN, "unknown_warehouse");
+	log_str("name", name, n);
+	log_str("normalized", canon.p, canon.len);
+	log_end();
+}
+
+/*
+ * Look name up, through the memo.  An unknown name is logged the first
+ * time it is seen; names too long to remember are logged each time, and
+ * once the memo is full, new names are counted but no longer logged.
+ */
 static const struct result *
 resolve(const char *name, size_t n)
 {
 	static struct result once;
 	struct result *res;
 	const struct wh_entry *e;
-	int match;
+	int match, unknown;
 
 	if ((res = ht_get(&memo, name, n)))
 		return res;
 	if ((e = map_lookup(&map, name, n, &canon, &match)) == NULL)
 		match = MATCH_AUTO;
-	if (memo.n < MEMO_MAX && n <= MEMO_NAME_MAX) {
+	unknown = e == NULL && canon.len > 0;
+	if (n > MEMO_NAME_MAX) {
+		if (unknown)
+			log_unknown(name, n);
+		res = &once;
+		free(once.normalized);
+	} else if (memo.n < MEMO_MAX) {
 		res = xmalloc(sizeof *res);
 		res->name = xmemdup(name, n);
 		ht_put(&memo, res->name, n, res);
-		if (e == NULL && canon.len > 0) {
-			/* once per distinct name, for an operator to map */
-			unknown_names++;
-			log_begin(LOG_WARN, "unknown_warehouse");
-			log_str("name", name, n);
-			log_str("normalized", canon.p, canon.len);
-			log_end();
-		}
+		if (unknown)
+			log_unknown(name, n);
 	} else {
-		if (!memo_full) {
+		if (unknown && !memo_full) {
 			log_msg(LOG_WARN, "more than %d distinct warehouse "
-			    "names: the rest are not logged", MEMO_MAX);
+			    "names: new unknown ones are no longer logged",
+			    MEMO_MAX);
 			memo_full = 1;
 		}
-		/* not remembered: the answer lives until the next call */
+		unlogged += unknown;
 		res = &once;
 		free(once.normalized);
 	}
@@ -94,6 +109,9 @@ flag_unknown(struct record *r)
 	size_t n;
 
 	if (i >= 0 && r->f[i].type == J_RAW && rec_val(r, (size_t)i)[0] == '[') {
+		if (memmem(rec_val(r, (size_t)i), r->f[i].vlen, flag,
+		    sizeof flag - 1))
+			return;	/* normalized before */
 		n = r->f[i].vlen - 1;	/* up to the closing ']' */
 		buf_add(&b, rec_val(r, (size_t)i), n);
 		if (n > 1)
@@ -160,13 +178,15 @@ summary(void *arg)
 	for (k = 0; k < 3; k++)
 		log_int(match_names[k], (int64_t)matched[k]);
 	log_int("unknown_names", (int64_t)unknown_names);
+	if (unlogged)
+		log_int("unknown_unlogged", (int64_t)unlogged);
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: etl-normalize [-s] [-L bytes] [-m mapping.tsv] "
-	    "[-r N|P%%]\n");
+	    "[-r N|P%%] [--version]\n");
 	exit(EX_USAGE);
 }
 
@@ -209,7 +229,10 @@ main(int argc, char *argv[])
 	int64_t v;
 	int c, status;
 
-	log_init("etl-normalize");
+	static char name[] = "etl-normalize";
+
+	argv[0] = name;		/* getopt's messages name the tool */
+	log_init(name);
 	if (filter_init(&f, err, sizeof err) == -1) {
 		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
 		return EX_CONFIG;

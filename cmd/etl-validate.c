@@ -98,15 +98,17 @@ integer(const struct record *r, int i, int64_t *v, int *coerced, char *why,
 		rc = num_i64(s, n, v);
 	else {
 		show(r, i, shown, sizeof shown);
-		snprintf(why, len, "%s: not an integer (%s%s)", rec_key(r,
-		    (size_t)i), shown, r->f[i].type == J_STRING &&
-		    all_digits(s, n) ? ", a string: see --coerce" : "");
+		snprintf(why, len, "%.*s: not an integer (%s%s)",
+		    (int)r->f[i].klen, rec_key(r, (size_t)i), shown,
+		    r->f[i].type == J_STRING && all_digits(s, n) && !coerce ?
+		    ", a string: see --coerce" : "");
 		return -1;
 	}
 	if (rc == 0)
 		return 0;
 	show(r, i, shown, sizeof shown);
-	snprintf(why, len, "%s: %s (%s)", rec_key(r, (size_t)i),
+	snprintf(why, len, "%.*s: %s (%s)", (int)r->f[i].klen,
+	    rec_key(r, (size_t)i),
 	    rc == -1 ? "not an integer" : "out of range", shown);
 	return -1;
 }
@@ -119,25 +121,45 @@ is_space(uint32_t c)
 	    c == 0x3000 || c == 0xFEFF;
 }
 
-/* Characters of s left after trimming white space at both ends. */
-static size_t
-trimmed_chars(const char *s, size_t n)
+/* The first code point at or after s[i], and the start of the next. */
+static uint32_t
+next_cp(const char *s, size_t n, size_t *i)
 {
-	size_t i = 0, k, chars = 0, tail = 0;
+	size_t k;
 	uint32_t c;
 
-	while (i < n) {
-		c = utf8_decode(s + i, n - i, &k);
-		i += k;
-		if (is_space(c)) {
-			if (chars)
-				tail++;
-		} else {
-			chars += tail + 1;
-			tail = 0;
-		}
+	c = utf8_decode(s + *i, n - *i, &k);
+	*i += k;
+	return c;
+}
+
+/*
+ * Characters of s left after trimming white space at both ends, counted
+ * up to at least want (a longer string may say just want).
+ */
+static size_t
+trimmed_chars(const char *s, size_t n, size_t want)
+{
+	size_t i = 0, start, end, k;
+
+	for (start = 0; i < n; start = i)
+		if (!is_space(next_cp(s, n, &i)))
+			break;
+	if (start == n)
+		return 0;
+	for (end = n; end > start; end = k) {
+		/* back to the start of the last character */
+		for (k = end - 1; k > start &&
+		    ((unsigned char)s[k] & 0xC0) == 0x80; k--)
+			;
+		i = k;
+		if (!is_space(next_cp(s, n, &i)))
+			break;
 	}
-	return chars;
+	/* a character is at most four bytes */
+	if (end - start >= 4 * want)
+		return want;
+	return utf8_count(s + start, end - start);
 }
 
 static int
@@ -153,7 +175,7 @@ check_name(const struct record *r, int i, char *why, size_t len)
 		snprintf(why, len, "warehouse_name: not a string (%s)", shown);
 		return -1;
 	}
-	if (trimmed_chars(s, n) == 0) {
+	if (trimmed_chars(s, n, 1) == 0) {
 		snprintf(why, len, "warehouse_name: empty");
 		return -1;
 	}
@@ -162,11 +184,15 @@ check_name(const struct record *r, int i, char *why, size_t len)
 		    "(%zu)", NAME_MAX_CHARS, chars);
 		return -1;
 	}
-	for (at = 1; n > 0; at++, s += k, n -= k) {
-		c = utf8_decode(s, n, &k);
-		if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+	/* C0, DEL and C1 (U+0080..U+009F: 0xC2 0x80..0x9F in UTF-8) */
+	for (at = 0; at < n; at++) {
+		c = (unsigned char)s[at];
+		if (c < 0x20 || c == 0x7F || (c == 0xC2 && at + 1 < n &&
+		    (unsigned char)s[at + 1] <= 0x9F)) {
+			c = utf8_decode(s + at, n - at, &k);
 			snprintf(why, len, "warehouse_name: control character "
-			    "U+%04X at character %zu", (unsigned)c, at);
+			    "U+%04X at character %zu", (unsigned)c,
+			    utf8_count(s, at) + 1);
 			return -1;
 		}
 	}
@@ -180,8 +206,8 @@ check_text(const struct record *r, int i, const char *key, int *empty,
 {
 	char shown[64];
 
-	*empty = i < 0 || trimmed_chars(rec_val(r, (size_t)i),
-	    r->f[i].vlen) == 0;
+	*empty = i < 0 || r->f[i].type != J_STRING ||
+	    trimmed_chars(rec_val(r, (size_t)i), r->f[i].vlen, 1) == 0;
 	if (i < 0 || r->f[i].type == J_STRING)
 		return 0;
 	show(r, i, shown, sizeof shown);
@@ -254,7 +280,8 @@ validate(struct record *r, unsigned long line, void *arg)
 	if (empty)
 		set |= 1u << F_EMPTY_NAME;
 	else {
-		nl = trimmed_chars(rec_val(r, (size_t)item), r->f[item].vlen);
+		nl = trimmed_chars(rec_val(r, (size_t)item), r->f[item].vlen,
+		    (size_t)min_name);
 		if (all_digits(rec_val(r, (size_t)item), r->f[item].vlen))
 			set |= 1u << F_NUMERIC_NAME;
 		else if ((int64_t)nl < min_name)
@@ -321,7 +348,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: etl-validate [-cs] [-a threshold] "
-	    "[-L bytes] [-m N|P%%] [-n chars]\n");
+	    "[-L bytes] [-m N|P%%] [-n chars] [--version]\n");
 	exit(EX_USAGE);
 }
 
@@ -350,7 +377,10 @@ main(int argc, char *argv[])
 	int64_t v;
 	int c;
 
-	log_init("etl-validate");
+	static char name[] = "etl-validate";
+
+	argv[0] = name;		/* getopt's messages name the tool */
+	log_init(name);
 	if (filter_init(&f, err, sizeof err) == -1) {
 		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
 		return EX_CONFIG;

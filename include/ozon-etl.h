@@ -142,7 +142,6 @@ struct record {
 	int values;		/* top-level values seen on the line */
 	uint64_t comma;		/* bit d-1: depth d has a value already */
 	char err[256];
-	const char *errfield;
 };
 
 void rec_init(struct record *);
@@ -236,6 +235,8 @@ void rej_raw(unsigned long line, const char *reason, const char *field,
     const char *s, size_t n, size_t total);
 /* Flush the stream.  Returns 0 or -1. */
 int rej_flush(void);
+/* Has a write to the reject stream failed? */
+int rej_failed(void);
 unsigned long rej_count(void);
 
 /* ---- lib/config.c: environment, limits, exit ---- */

@@ -32,6 +32,13 @@ static const unsigned char jesc[256] = {
 	['\\'] = 1,
 };
 
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+#define HASZERO(v)	(((v) - ONES) & ~(v) & HIGHS)
+#define HASLESS(v, c)	(((v) - ONES * (c)) & ~(v) & HIGHS)
+#define NEEDS_ESCAPE(w)	(HASLESS(w, 0x20) | HASZERO((w) ^ (ONES * '"')) | \
+			 HASZERO((w) ^ (ONES * '\\')))
+
 void
 buf_add_jstr(struct buf *b, const char *s, size_t n)
 {
@@ -46,7 +53,15 @@ buf_add_jstr(struct buf *b, const char *s, size_t n)
 	o = b->p + b->len;
 	*o++ = '"';
 	for (i = 0; i < n; ) {
-		for (run = i; run < n && !jesc[p[run]]; run++)
+		/* eight bytes at a time while none needs escaping */
+		for (run = i; run + 8 <= n; run += 8) {
+			uint64_t w;
+
+			memcpy(&w, p + run, 8);
+			if (NEEDS_ESCAPE(w))
+				break;
+		}
+		for (; run < n && !jesc[p[run]]; run++)
 			;
 		memcpy(o, p + i, run - i);
 		o += run - i;

@@ -39,6 +39,12 @@ limit_parse(struct limit *l, const char *s, char *err, size_t errlen)
 	char *end;
 	double v;
 
+	/* digits, at most one '.', an optional '%': nothing strtod adds */
+	if (strspn(s, "0123456789.") != strcspn(s, "%") ||
+	    strchr(s, '.') != strrchr(s, '.')) {
+		snprintf(err, errlen, "%s: not a count N or a share P%%", s);
+		return -1;
+	}
 	errno = 0;
 	v = strtod(s, &end);
 	l->pct = *end == '%';

@@ -56,7 +56,7 @@ one(struct filter *f, struct record *r, const struct nd_line *l)
 	}
 	f->in++;
 	if (rec_parse(r, p, n) == -1) {
-		rej_raw(l->lineno, r->err, r->errfield, p, n, n);
+		rej_raw(l->lineno, r->err, NULL, p, n, n);
 		f->rejected++;
 		return 0;
 	}
@@ -92,29 +92,34 @@ filter_run(struct filter *f, void (*extra)(void *))
 			snprintf(reason, sizeof reason, "line longer than %zu "
 			    "bytes (%zu)", f->max_line, l.total);
 			rej_raw(l.lineno, reason, NULL, l.p, l.len, l.total);
-			continue;
-		}
-		if (one(f, &r, &l) == -1)
+		} else if (one(f, &r, &l) == -1)
 			break;	/* stdout's reader went away, or a write failed */
+		if (rej_failed()) {
+			/* a reject that cannot be kept stops the stream */
+			log_msg(LOG_ERROR, "reject stream: write failed at "
+			    "line %lu", l.lineno);
+			status = EX_IOERR;
+			break;
+		}
 	}
 	rec_free(&r);
 	nd_free(&rd);
 
-	if (status == 0 && ((f->strict && f->rejected > 0) ||
+	/* close stdout: a reader that went away is not an error */
+	out_flush(&out);
+	if (out.err == EPIPE)
+		status = 0;	/* the reader's status tells the story */
+	else if (out.err) {
+		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
+		status = EX_IOERR;
+	} else if (status == 0 && ((f->strict && f->rejected > 0) ||
 	    limit_exceeded(&f->max_rejects, f->rejected, f->in))) {
 		log_msg(LOG_ERROR, "%lu of %lu records rejected: past the "
 		    "limit", f->rejected, f->in);
 		status = EX_DATAERR;
 	}
-
-	/* close stdout: a reader that went away is not an error */
-	out_flush(&out);
-	if (out.err && out.err != EPIPE) {
-		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
-		status = EX_IOERR;
-	}
 	out_free(&out);
-	if (rej_flush() == -1) {
+	if (rej_flush() == -1 && status != EX_IOERR) {
 		log_msg(LOG_ERROR, "reject stream: write failed");
 		status = EX_IOERR;
 	}

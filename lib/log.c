@@ -15,7 +15,7 @@
 #include "ozon-etl.h"
 
 static const char *tool = "ozon-etl";
-static char batch_id[64];
+static char batch_id[128];
 static int json = 1;
 static int min_level = LOG_INFO;
 static struct timespec t0;
@@ -63,15 +63,24 @@ log_init(const char *name)
 		json = !isatty(2);
 	else
 		json = strcmp(s, "text") != 0;
-	s = env_str("ETL_LOG_LEVEL", "info");
-	for (min_level = LOG_DEBUG; min_level < LOG_ERROR; min_level++)
-		if (strcmp(s, levels[min_level]) == 0)
-			break;
 	s = env_str("ETL_BATCH_ID", NULL);
 	if (s && strlen(s) < sizeof batch_id)
 		snprintf(batch_id, sizeof batch_id, "%s", s);
-	else
+	else {
 		make_uuid(batch_id, sizeof batch_id);
+		if (s)
+			log_msg(LOG_WARN, "ETL_BATCH_ID longer than %zu bytes: "
+			    "using %s", sizeof batch_id - 1, batch_id);
+	}
+	s = env_str("ETL_LOG_LEVEL", "info");
+	for (min_level = LOG_ERROR; min_level > LOG_DEBUG; min_level--)
+		if (strcmp(s, levels[min_level]) == 0)
+			break;
+	if (strcmp(s, levels[min_level]) != 0) {
+		min_level = LOG_INFO;
+		log_msg(LOG_WARN, "ETL_LOG_LEVEL=%s: not debug, info, warning "
+		    "or error; using info", s);
+	}
 }
 
 const char *
@@ -104,7 +113,8 @@ log_begin(int level, const char *event)
 	char ts[64];
 
 	line.len = 0;
-	if ((skipping = level < min_level))
+	/* the summary is the run's record: it is always written */
+	if ((skipping = level < min_level && strcmp(event, "summary") != 0))
 		return;
 	if (!json) {
 		buf_adds(&line, tool);

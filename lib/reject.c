@@ -118,6 +118,12 @@ rej_flush(void)
 	return out_flush(&rej);
 }
 
+int
+rej_failed(void)
+{
+	return rej.err != 0;
+}
+
 unsigned long
 rej_count(void)
 {

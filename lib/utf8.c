@@ -82,6 +82,12 @@ utf8_check(const char *str, size_t n, int json, char *err, size_t errlen)
 			}
 		}
 		c = s[i];
+		/* Cyrillic and most of Latin: two bytes, checked at once */
+		if (c >= 0xC2 && c <= 0xDF && i + 1 < n &&
+		    (s[i + 1] & 0xC0) == 0x80) {
+			i += 2;
+			continue;
+		}
 		if (c < 0x80) {
 			if (c == '\\' && json) {
 				if ((i = check_escape(s, n, i, err, errlen)) == 0)

@@ -9,10 +9,11 @@
 static void
 oom(size_t n)
 {
-	char msg[80];
+	char msg[128];
 	int len;
 
-	len = snprintf(msg, sizeof msg, "out of memory (%zu bytes)\n", n);
+	len = snprintf(msg, sizeof msg, "%s: out of memory (%zu bytes)\n",
+	    log_tool(), n);
 	if (write(2, msg, (size_t)len) < 0)
 		_exit(EX_OSERR);
 	_exit(EX_OSERR);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # etl-validate: options, counters, exit codes, the reject stream, stdout.
 . "$TOP/tests/lib.sh"
-plan 40
+plan 47
 
 good='{"sku":1,"warehouse_name":"ХОРУГВИНО_РФЦ","item_code":"A-1","item_name":"Футболка","free_to_sell_amount":5,"promised_amount":0,"reserved_amount":1}'
 bad='{"sku":2,"warehouse_name":"ХОРУГВИНО_РФЦ","item_code":"A-2","item_name":"Футболка","free_to_sell_amount":-5,"promised_amount":0,"reserved_amount":1}'
@@ -111,3 +111,27 @@ ok 'grep -q "^etl-validate: summary: in=1 out=1 rejected=0" "$T/err"' \
     "ETL_LOG_FORMAT=text: human summary"
 ETL_BATCH_ID=run-42 etl-validate <"$T/in" >/dev/null 2>"$T/err"
 is "$(jq -r .batch_id "$T/err")" run-42 "ETL_BATCH_ID is in every log line"
+
+# a reject that cannot be written stops the stream: 74
+printf '%s\n%s\n%s\n' "$bad" "$good" "$bad" >"$T/in"
+etl-validate <"$T/in" >"$T/out" 2>"$T/err" 3>/dev/full
+is "$?" 74 "reject stream on a full disk: 74"
+ok 'grep -q "reject stream: write failed" "$T/err"' "and says so"
+# stdout closed: 0 even when the limit was passed before
+{ cat "$T/many"; i=0; while [ $i -lt 50 ]; do echo "$bad"; i=$((i + 1)); done
+  cat "$T/many"; } >"$T/mixed"
+rc=$(cd "$T" && { etl-validate --strict <mixed 2>err 3>/dev/null; echo $? >rc; } |
+    head -n 1 >/dev/null; cat rc)
+is "$rc" 0 "EPIPE after rejects with --strict: still a quiet 0"
+# the summary is written whatever the log level
+ETL_LOG_LEVEL=error etl-validate <"$T/in" >/dev/null 2>"$T/err" 3>/dev/null
+is "$(grep -c '"event":"summary"' "$T/err")" 1 \
+    "ETL_LOG_LEVEL=error: the summary is still written"
+ETL_LOG_LEVEL=loud etl-validate <"$T/in" >/dev/null 2>"$T/err" 3>/dev/null
+ok 'grep -q "ETL_LOG_LEVEL=loud: not debug, info, warning or error" "$T/err"' \
+    "an unknown log level is named"
+run etl-validate --max-rejects 0x10
+is "$RC" 64 "--max-rejects takes no hex"
+etl-validate --bogus </dev/null 2>"$T/err"
+ok 'grep -q "^etl-validate: unrecognized option" "$T/err"' \
+    "getopt's message names the tool"

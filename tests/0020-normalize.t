@@ -2,7 +2,7 @@
 # etl-normalize: the shipped mapping, the canonical form, unknown names,
 # mapping files and their errors.
 . "$TOP/tests/lib.sh"
-plan 32
+plan 33
 M=$TOP/sql/warehouses.tsv
 
 # every spelling in the shipped mapping reaches its name and cluster
@@ -68,6 +68,10 @@ is "$(grep -c '"event":"unknown_warehouse"' "$T/err")" 2 \
 is "$(grep '"event":"unknown_warehouse"' "$T/err" | head -n 1 | jq -r .level)" \
     warning "as a warning"
 is "$(summary auto)/$(summary unknown_names)" 3/2 "summary: auto, unknown_names"
+etl-normalize <"$T/out" 2>/dev/null >"$T/twice"
+is "$(jq -c .quality_flags "$T/twice" | tr '\n' ' ')" \
+    '["unknown_warehouse"] ["x","unknown_warehouse"] ["unknown_warehouse"] ' \
+    "normalized twice: the flag once"
 
 # fields the row had stay; original_warehouse_name is what Ozon sent
 printf '%s\n' '{"z":[1,{"a":null}],"warehouse_name":"Хоругвино_РФЦ","sku":9223372036854775807}' >"$T/in"

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libyajl-dev libcurl4-openssl-dev libpq-dev
-libhiredis-dev postgresql redis-server mandoc jq valgrind perl"
+libhiredis-dev postgresql redis-server mandoc jq valgrind perl time"
 
 missing=""
 for p in $PKGS; do

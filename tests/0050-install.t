@@ -1,0 +1,19 @@
+#!/bin/sh
+# make install and uninstall honour PREFIX and DESTDIR.
+. "$TOP/tests/lib.sh"
+plan 6
+
+D=$T/dest
+make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" install \
+    >"$T/log" 2>&1
+is "$?" 0 "install: exit 0"
+ok '[ -x "$D/opt/oe/bin/etl-validate" ] && [ -x "$D/opt/oe/bin/etl-normalize" ]' \
+    "install: binaries under DESTDIR/PREFIX/bin"
+ok '[ -f "$D/opt/oe/share/man/man1/etl-validate.1" ] && [ -f "$D/opt/oe/share/man/man1/etl-normalize.1" ] && [ -f "$D/opt/oe/share/man/man7/ozon-etl.7" ]' \
+    "install: man pages"
+ok 'cmp -s "$D/opt/oe/share/ozon-etl/warehouses.tsv" "$TOP/sql/warehouses.tsv"' \
+    "install: the default mapping"
+make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" uninstall \
+    >"$T/log" 2>&1
+is "$?" 0 "uninstall: exit 0"
+is "$(find "$D" -type f | wc -l)" 0 "uninstall: no file left"
