@@ -2,6 +2,7 @@
 #
 #   make            build everything into $(O)/
 #   make check      install missing packages, build, run the tests
+#   make demo       the filters on generated stock data, with a report
 #   make bench      figures for the filters against yajl and jq
 #   make SANITIZE=1 ASan+UBSan build (into build-san/)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -82,6 +83,10 @@ test: all
 	    SANITIZE=$(SANITIZE) BUILD=$(abspath $(O)) \
 	    prove -f tests/*.t
 
+demo: deps
+	$(MAKE) all $(BENCH)
+	O=$(O) sh tools/demo.sh
+
 bench: deps
 	$(MAKE) all $(BENCH)
 	BIN=$(abspath $(O)/bin) BENCHBIN=$(abspath $(O)/bench) \
@@ -108,7 +113,7 @@ lint-man:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test bench install uninstall lint-man clean
+.PHONY: all deps check test demo bench install uninstall lint-man clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
