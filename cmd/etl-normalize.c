@@ -226,7 +226,6 @@ main(int argc, char *argv[])
 	const char *path;
 	struct filter f;
 	char err[256];
-	int64_t v;
 	int c, status;
 
 	static char name[] = "etl-normalize";
@@ -241,16 +240,15 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "L:m:r:s", longopts, NULL)) != -1)
 		switch (c) {
 		case 'L':
-			if (parse_count(optarg, 1024, (int64_t)1 << 30, &v, err,
-			    sizeof err))
+			if (filter_opt(&f, "max-line", optarg, err, sizeof err))
 				bad("--max-line", err);
-			f.max_line = (size_t)v;
 			break;
 		case 'm':
 			path = optarg;
 			break;
 		case 'r':
-			if (limit_parse(&f.max_rejects, optarg, err, sizeof err))
+			if (filter_opt(&f, "max-rejects", optarg, err,
+			    sizeof err))
 				bad("--max-rejects", err);
 			break;
 		case 's':

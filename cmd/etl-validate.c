@@ -374,7 +374,6 @@ main(int argc, char *argv[])
 	};
 	struct filter f;
 	char err[128];
-	int64_t v;
 	int c;
 
 	static char name[] = "etl-validate";
@@ -397,13 +396,12 @@ main(int argc, char *argv[])
 			coerce = 1;
 			break;
 		case 'L':
-			if (parse_count(optarg, 1024, (int64_t)1 << 30, &v, err,
-			    sizeof err))
+			if (filter_opt(&f, "max-line", optarg, err, sizeof err))
 				bad("--max-line", err);
-			f.max_line = (size_t)v;
 			break;
 		case 'm':
-			if (limit_parse(&f.max_rejects, optarg, err, sizeof err))
+			if (filter_opt(&f, "max-rejects", optarg, err,
+			    sizeof err))
 				bad("--max-rejects", err);
 			break;
 		case 'n':

@@ -350,6 +350,12 @@ struct filter {
  */
 int filter_init(struct filter *, char *err, size_t errlen);
 /*
+ * Apply an option every filter has: "max-line" (bytes) or "max-rejects"
+ * (N or P%).  Returns 0, or -1 with err set.
+ */
+int filter_opt(struct filter *, const char *name, const char *arg,
+    char *err, size_t errlen);
+/*
  * Read NDJSON on stdin until EOF or until stdout's reader goes away.
  * Returns the exit status: 0, 65 past the reject limit, 74 when stdin or
  * stdout failed.  Logs the summary's common counters, begun as

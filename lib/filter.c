@@ -9,21 +9,31 @@
 static struct out out;
 
 int
+filter_opt(struct filter *f, const char *name, const char *arg, char *err,
+    size_t errlen)
+{
+	int64_t v;
+
+	if (strcmp(name, "max-rejects") == 0)
+		return limit_parse(&f->max_rejects, arg, err, errlen);
+	if (parse_count(arg, 1024, (int64_t)1 << 30, &v, err, errlen) == -1)
+		return -1;
+	f->max_line = (size_t)v;
+	return 0;
+}
+
+int
 filter_init(struct filter *f, char *err, size_t errlen)
 {
 	const char *s;
-	int64_t v;
 
 	memset(f, 0, sizeof *f);
 	f->max_line = ND_MAX_LINE_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
 	out_init(&out, 1);
 	rej_init();
-	if ((s = env_str("ETL_MAX_LINE_BYTES", NULL))) {
-		if (parse_count(s, 1024, (int64_t)1 << 30, &v, err, errlen))
-			return -1;
-		f->max_line = (size_t)v;
-	}
+	if ((s = env_str("ETL_MAX_LINE_BYTES", NULL)))
+		return filter_opt(f, "max-line", s, err, errlen);
 	return 0;
 }
 
