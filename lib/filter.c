@@ -115,15 +115,18 @@ filter_run(struct filter *f, void (*extra)(void *))
 	rec_free(&r);
 	nd_free(&rd);
 
-	/* close stdout: a reader that went away is not an error */
+	/*
+	 * Close stdout.  A reader that went away is not an error (its own
+	 * status tells the story), and the stream it cut short is not
+	 * judged against the reject limit.
+	 */
 	out_flush(&out);
-	if (out.err == EPIPE)
-		status = 0;	/* the reader's status tells the story */
-	else if (out.err) {
+	if (out.err && out.err != EPIPE) {
 		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
 		status = EX_IOERR;
-	} else if (status == 0 && ((f->strict && f->rejected > 0) ||
-	    limit_exceeded(&f->max_rejects, f->rejected, f->in))) {
+	} else if (!out.err && status == 0 && ((f->strict &&
+	    f->rejected > 0) || limit_exceeded(&f->max_rejects, f->rejected,
+	    f->in))) {
 		log_msg(LOG_ERROR, "%lu of %lu records rejected: past the "
 		    "limit", f->rejected, f->in);
 		status = EX_DATAERR;
