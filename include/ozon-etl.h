@@ -116,6 +116,24 @@ void nd_init(struct nd_reader *, int fd, const char *name, size_t max_line);
 int nd_next(struct nd_reader *, struct nd_line *l);
 void nd_free(struct nd_reader *);
 
+/* ---- lib/jsonw.c: compact JSON from parser events ---- */
+struct jw {
+	struct buf *b;
+	int depth;		/* containers open */
+	int after_key;		/* a key was just written */
+	uint64_t comma;		/* bit d-1: depth d has a member already */
+};
+
+/* Write into b (appending). */
+void jw_init(struct jw *, struct buf *b);
+/* A scalar: J_STRING bytes are escaped, J_NUMBER text is copied. */
+void jw_value(struct jw *, int type, const char *s, size_t n);
+void jw_key(struct jw *, const char *k, size_t n);
+/* Open '{' or '['; -1 past 64 levels. */
+int jw_open(struct jw *, char c);
+/* Close with '}' or ']'; returns the depth left. */
+int jw_close(struct jw *, char c);
+
 /* ---- lib/record.c: one JSON object, parsed and re-emitted exactly ---- */
 enum { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_RAW };
 
@@ -138,9 +156,8 @@ struct record {
 	void *yajl;		/* the parser, reused line after line */
 	/* parse state */
 	int depth;		/* containers open */
-	int after_key;		/* a nested key was just written */
 	int values;		/* top-level values seen on the line */
-	uint64_t comma;		/* bit d-1: depth d has a value already */
+	struct jw raw;		/* writes a nested value into store */
 	char err[256];
 };
 

@@ -23,17 +23,6 @@ seterr(struct record *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A separator before a value or key nested at r->depth >= 2. */
-static void
-raw_sep(struct record *r)
-{
-	uint64_t bit = 1ULL << (r->depth - 1);
-
-	if (r->comma & bit)
-		buf_addc(&r->store, ',');
-	r->comma |= bit;
-}
-
 /* The value of the field whose key was just read, or a nested value. */
 static int
 put(struct record *r, int type, const char *s, size_t n)
@@ -44,29 +33,15 @@ put(struct record *r, int type, const char *s, size_t n)
 		seterr(r, "not an object");
 		return 0;
 	}
-	if (r->depth == 1) {
-		f = &r->f[r->n - 1];
-		f->type = type;
-		f->voff = r->store.len;
-		f->vlen = n;
-		buf_add(&r->store, s, n);
+	if (r->depth > 1) {
+		jw_value(&r->raw, type, s, n);
 		return 1;
 	}
-	if (r->after_key)
-		r->after_key = 0;
-	else
-		raw_sep(r);
-	switch (type) {
-	case J_STRING:
-		buf_add_jstr(&r->store, s, n);
-		break;
-	case J_NUMBER:
-		buf_add(&r->store, s, n);
-		break;
-	default:
-		buf_adds(&r->store, type == J_NULL ? "null" :
-		    type == J_TRUE ? "true" : "false");
-	}
+	f = &r->f[r->n - 1];
+	f->type = type;
+	f->voff = r->store.len;
+	f->vlen = n;
+	buf_add(&r->store, s, n);
 	return 1;
 }
 
@@ -111,20 +86,18 @@ open_container(struct record *r, char c)
 		r->depth = 1;
 		return 1;
 	}
-	if (r->depth >= REC_MAX_DEPTH) {
-		seterr(r, "nested deeper than %d levels", REC_MAX_DEPTH);
-		return 0;
-	}
 	if (r->depth == 1) {
+		/* a field's value: compact JSON in the store from here */
 		f = &r->f[r->n - 1];
 		f->type = J_RAW;
 		f->voff = r->store.len;
-	} else if (!r->after_key)
-		raw_sep(r);
-	r->after_key = 0;
-	buf_addc(&r->store, c);
+		jw_init(&r->raw, &r->store);
+	}
+	if (r->depth >= REC_MAX_DEPTH || jw_open(&r->raw, c) == -1) {
+		seterr(r, "nested deeper than %d levels", REC_MAX_DEPTH);
+		return 0;
+	}
 	r->depth++;
-	r->comma &= ~(1ULL << (r->depth - 1));
 	return 1;
 }
 
@@ -135,8 +108,7 @@ close_container(struct record *r, char c)
 
 	if (--r->depth == 0)
 		return 1;
-	buf_addc(&r->store, c);
-	if (r->depth == 1) {
+	if (jw_close(&r->raw, c) == 0) {
 		f = &r->f[r->n - 1];
 		f->vlen = r->store.len - f->voff;
 	}
@@ -175,10 +147,7 @@ cb_map_key(void *ctx, const unsigned char *k, size_t n)
 	size_t i;
 
 	if (r->depth > 1) {
-		raw_sep(r);
-		buf_add_jstr(&r->store, (const char *)k, n);
-		buf_addc(&r->store, ':');
-		r->after_key = 1;
+		jw_key(&r->raw, (const char *)k, n);
 		return 1;
 	}
 	for (i = 0; i < r->n; i++)
@@ -250,8 +219,6 @@ rec_parse(struct record *r, const char *line, size_t len)
 	r->n = 0;
 	r->store.len = 0;
 	r->depth = 0;
-	r->comma = 0;
-	r->after_key = 0;
 	r->values = 0;
 	r->err[0] = '\0';
 	if (utf8_check(line, len, 1, r->err, sizeof r->err) == -1)
