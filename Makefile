@@ -36,7 +36,7 @@ ETL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN_FLAGS) \
               -Iinclude -DDATADIR='"$(DATADIR)"' -MMD -MP
 ETL_LDFLAGS = $(SAN_FLAGS)
 
-TOOLS   = etl-validate etl-normalize
+TOOLS   = ozon-extract etl-validate etl-normalize
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITS   = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/*.c))
@@ -45,6 +45,7 @@ BENCH   = $(O)/bench/gen-stock $(O)/bench/yajl-ceiling
 MAN1    = $(wildcard man/man1/*.1)
 MAN7    = $(wildcard man/man7/*.7)
 
+LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
 LIBS_etl-normalize = -lyajl
 

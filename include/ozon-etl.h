@@ -235,6 +235,7 @@ void log_msg(int level, const char *fmt, ...)
 void log_begin(int level, const char *event);
 void log_str(const char *key, const char *s, size_t n);
 void log_int(const char *key, int64_t v);
+void log_bool(const char *key, int v);
 void log_end(void);
 /* Add elapsed_ms, max_rss_kb and exit to an event begun as "summary". */
 void log_end_summary(int status);
@@ -344,6 +345,138 @@ int map_load(struct mapping *, const char *path, char *err, size_t errlen);
 const struct wh_entry *map_lookup(const struct mapping *, const char *name,
     size_t n, struct buf *canon, int *match);
 void map_free(struct mapping *);
+
+/* ---- lib/ozon.c: the Ozon endpoints ---- */
+struct ozon_query {
+	long limit, offset;
+	const char *warehouse_type;
+};
+
+/* One page of an answer, parsed. */
+struct ozon_page {
+	struct buf rows;	/* the object rows, one compact line each */
+	struct buf bad;		/* rows that are not objects, one per line */
+	struct buf message;	/* an error answer's "message" */
+	size_t nrows;		/* all rows, bad ones included */
+	size_t nbad;
+	int has_rows;		/* the answer had its rows array */
+};
+
+/* An endpoint: everything in ozon-extract that differs between them. */
+struct ozon_endpoint {
+	const char *name;	/* as --endpoint takes it */
+	const char *path;	/* below OZON_API_URL */
+	const char *result_key, *rows_key;	/* {"result":{"rows":[…]}} */
+	/* The request body for q, into b (replacing its content). */
+	void (*body)(const struct ozon_query *q, struct buf *b);
+	/* After a page of rows rows: 1 and q moved on, or 0 at the end. */
+	int (*next)(struct ozon_query *q, size_t rows);
+};
+
+extern const struct ozon_endpoint ozon_endpoints[];	/* NULL-ended */
+/* The endpoint of that name, or NULL. */
+const struct ozon_endpoint *ozon_endpoint(const char *name);
+/*
+ * Parse an answer body into pg (replacing its content).  Returns 0, or -1
+ * with err set when the body is not JSON or has no rows array (an error
+ * answer's message is still in pg->message).
+ */
+int ozon_parse(const struct ozon_endpoint *, const char *body, size_t n,
+    struct ozon_page *pg, char *err, size_t errlen);
+void ozon_page_free(struct ozon_page *);
+
+/* ---- lib/redis.c: optional Redis (hiredis) ---- */
+struct redisContext;
+
+struct rds {
+	struct redisContext *c;	/* NULL: no Redis (never had it, or lost) */
+};
+
+/*
+ * Connect to url: redis://[:password@]host[:port][/db] or
+ * unix:///path[?db=N].  Returns 0, or -1 with err set (never showing the
+ * password); r->c is NULL then.
+ */
+int rds_open(struct rds *, const char *url, int timeout_ms, char *err,
+    size_t errlen);
+/*
+ * A command (hiredis format).  Returns the reply (freeReplyObject it), or
+ * NULL when there is no connection or the command failed: then a
+ * warning is logged once and the connection is dropped for good.
+ */
+void *rds_cmd(struct rds *, const char *fmt, ...);
+void rds_close(struct rds *);
+
+/* ---- lib/ratelimit.c: requests per second per Client-Id ---- */
+struct ratelimit {
+	int64_t interval_us;	/* between two requests; 0: no limit */
+	int64_t tat;		/* without Redis: the next free slot */
+	struct rds *rds;
+	char key[160];
+};
+
+/* rate requests per second (0: off), shared through r when it is up. */
+void rl_init(struct ratelimit *, double rate, struct rds *r,
+    const char *client_id);
+/* Wait for this request's slot; returns the microseconds waited. */
+int64_t rl_wait(struct ratelimit *);
+/* Sleep that long, through signals. */
+void sleep_us(int64_t us);
+
+/* ---- lib/circuit.c: the circuit breaker ---- */
+enum { CB_CLOSED, CB_OPEN, CB_PROBE };
+
+struct circuit {
+	int threshold;		/* failures in a row that open it */
+	int cooldown_s;
+	int failures;
+	long long open_until;	/* unix time; 0: closed */
+	int probing;		/* this request decides */
+	int warned;
+	struct rds *rds;
+	char key[160];
+	char path[4096];	/* the state file without Redis, or "" */
+};
+
+/* Load the state: from Redis when r is up, else from state_dir. */
+void cb_init(struct circuit *, int threshold, int cooldown_s, struct rds *r,
+    const char *state_dir, const char *client_id);
+/* CB_CLOSED, CB_OPEN (do not call) or CB_PROBE (one request decides). */
+int cb_allow(struct circuit *);
+void cb_success(struct circuit *);
+/* A failed request; returns 1 when it opened the circuit. */
+int cb_failure(struct circuit *);
+/* Open now ("Circle is open"). */
+void cb_trip(struct circuit *);
+
+/* ---- lib/http.c: one kept-alive HTTP connection (libcurl) ---- */
+struct http_opts {
+	const char *client_id, *api_key;
+	long connect_timeout_ms, timeout_ms;
+	long low_speed_bytes, low_speed_s;	/* slower for that long: fail */
+};
+
+struct http {
+	void *curl;
+	struct curl_slist *hdr;
+	struct buf body;	/* the last answer, decoded */
+	long status;		/* its HTTP status */
+	long retry_after_s;	/* its Retry-After in seconds, or -1 */
+	int timed_out;		/* the last failure was a timeout */
+	long connections;	/* opened so far: 1 when keep-alive held */
+	char err[256];		/* the last transport error */
+};
+
+/* Set up the handle and headers.  Returns 0, or -1 with err set. */
+int http_init(struct http *, const struct http_opts *, char *err,
+    size_t errlen);
+/*
+ * POST body to url.  Returns 0 with h->status and h->body set whatever
+ * the status, or -1 with h->err set when no answer came (connection,
+ * timeout, reset, truncated body).
+ */
+int http_post(struct http *, const char *url, const char *body, size_t n);
+void http_free(struct http *);
 
 /* ---- lib/filter.c: the loop every NDJSON filter runs ---- */
 struct filter {

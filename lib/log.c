@@ -177,6 +177,15 @@ log_int(const char *k, int64_t v)
 }
 
 void
+log_bool(const char *k, int v)
+{
+	if (skipping)
+		return;
+	key(k);
+	buf_adds(&line, v ? "true" : "false");
+}
+
+void
 log_end(void)
 {
 	size_t off = 0;

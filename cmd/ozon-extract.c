@@ -1,0 +1,555 @@
+/*
+ * ozon-extract: pull a seller's stock from the Ozon Seller API and write
+ * one NDJSON line per row, exactly as Ozon sent it, page by page.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ozon-etl.h"
+
+enum { CACHE_USE, CACHE_REFRESH, CACHE_OFF };
+
+static const char *cache_modes[] = { "use", "refresh", "off" };
+static const char *warehouse_types[] = {
+	"ALL", "EXPRESS_DARK_STORE", "NOT_EXPRESS_DARK_STORE", NULL
+};
+
+/* Settings, from the environment and the options. */
+static const struct ozon_endpoint *ep;
+static struct ozon_query q0 = { 1000, 0, "ALL" };
+static int64_t max_pages;		/* 0: all */
+static int cache_mode = CACHE_USE;
+static int64_t cache_ttl = 900;
+static double rate = 10;
+static int64_t attempts = 6;		/* tries per page */
+static int64_t backoff_base_ms = 500, backoff_cap_ms = 30000;
+static int64_t retry_after_max = 120;	/* seconds we agree to wait */
+static int64_t breaker_failures = 8, breaker_cooldown = 300;
+static int verbose;
+static struct http_opts hopts = {
+	NULL, NULL, 10000, 60000, 1, 30
+};
+
+/* Run state. */
+static struct http http;
+static struct rds rds;
+static struct ratelimit rl;
+static struct circuit cb;
+static struct out out;
+static char *url;
+static uint64_t rng;
+static struct {
+	int64_t pages, rows, rejected, requests, failures, retries, api_ms;
+	int64_t hits, misses;
+	int complete;
+} n;
+
+static uint64_t
+rand64(void)
+{
+	/* xorshift64*: good enough for jitter */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+/* Full jitter: anywhere from 0 to the exponential bound. */
+static int64_t
+backoff_us(int attempt)
+{
+	int64_t bound = backoff_base_ms;
+
+	while (--attempt > 0 && bound < backoff_cap_ms)
+		bound *= 2;
+	if (bound > backoff_cap_ms)
+		bound = backoff_cap_ms;
+	return (int64_t)(rand64() % (uint64_t)(bound * 1000 + 1));
+}
+
+static void
+log_request(const struct ozon_query *q, int attempt, int64_t ms,
+    const char *outcome)
+{
+	if (!verbose)
+		return;
+	log_begin(LOG_INFO, "request");
+	log_str("method", "POST", 4);
+	log_str("url", url, strlen(url));
+	log_str("client_id", hopts.client_id, strlen(hopts.client_id));
+	log_str("api_key", "[redacted]", 10);
+	log_int("offset", q->offset);
+	log_int("limit", q->limit);
+	log_int("attempt", attempt);
+	log_int("status", http.status);
+	log_int("bytes", (int64_t)http.body.len);
+	log_int("ms", ms);
+	log_str("outcome", outcome, strlen(outcome));
+	log_end();
+}
+
+static int
+circle_is_open(const struct ozon_page *pg)
+{
+	return pg->message.len > 0 && memmem(pg->message.p, pg->message.len,
+	    "Circle is open", 14) != NULL;
+}
+
+/*
+ * Fetch one page into pg, with retries.  Returns 0, or the exit status
+ * that ends the run (the reason logged).
+ */
+static int
+fetch(const struct ozon_query *q, const struct buf *body,
+    struct ozon_page *pg)
+{
+	char err[256], why[320];
+	int64_t t0, ms, wait;
+	int attempt, rc, rate_limited = 0;
+
+	for (attempt = 1; ; attempt++) {
+		if (attempt > 1)
+			n.retries++;
+		rl_wait(&rl);
+		t0 = log_elapsed_ms();
+		rc = http_post(&http, url, body->p, body->len);
+		ms = log_elapsed_ms() - t0;
+		n.api_ms += ms;
+		n.requests++;
+		wait = -1;
+		rate_limited = 0;
+		if (rc == -1) {
+			snprintf(why, sizeof why, "%s", http.err);
+		} else if (http.status == 200) {
+			if (ozon_parse(ep, http.body.p, http.body.len, pg, err,
+			    sizeof err) == 0) {
+				log_request(q, attempt, ms, "ok");
+				cb_success(&cb);
+				return 0;
+			}
+			snprintf(why, sizeof why, "malformed answer: %s", err);
+		} else {
+			ozon_parse(ep, http.body.p, http.body.len, pg, err,
+			    sizeof err);
+			snprintf(why, sizeof why, "HTTP %ld%s%.*s", http.status,
+			    pg->message.len ? ": " : "", (int)pg->message.len,
+			    pg->message.p ? pg->message.p : "");
+			if (circle_is_open(pg)) {
+				log_request(q, attempt, ms, "circuit");
+				n.failures++;
+				cb_trip(&cb);
+				log_msg(LOG_ERROR, "offset %ld: %s: Ozon blocked "
+				    "the method; not calling it for %llds",
+				    q->offset, why, (long long)breaker_cooldown);
+				return EX_UNAVAILABLE;
+			}
+			if (http.status == 401 || http.status == 403) {
+				log_request(q, attempt, ms, "denied");
+				n.failures++;
+				log_msg(LOG_ERROR, "%s: check OZON_CLIENT_ID and "
+				    "OZON_API_KEY", why);
+				return EX_NOPERM;
+			}
+			if (http.status == 429) {
+				rate_limited = 1;
+				wait = http.retry_after_s;
+			} else if (http.status < 500) {
+				log_request(q, attempt, ms, "refused");
+				n.failures++;
+				log_msg(LOG_ERROR, "offset %ld: %s%s", q->offset,
+				    why, http.status == 404 ?
+				    " (check OZON_API_URL)" : "");
+				return http.status == 404 ? EX_CONFIG :
+				    EX_SOFTWARE;
+			}
+		}
+		n.failures++;
+		log_request(q, attempt, ms, "retry");
+		/* throttling is not a fault of Ozon's; the rest counts */
+		if (!rate_limited && cb_failure(&cb)) {
+			log_msg(LOG_ERROR, "offset %ld: %s; circuit open for "
+			    "%llds after %d failures in a row", q->offset, why,
+			    (long long)breaker_cooldown, cb.failures);
+			return EX_UNAVAILABLE;
+		}
+		if (attempt >= attempts) {
+			log_msg(LOG_ERROR, "offset %ld: %s; giving up after %d "
+			    "attempts", q->offset, why, attempt);
+			return rate_limited ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		}
+		if (wait > retry_after_max) {
+			log_msg(LOG_ERROR, "offset %ld: %s; Retry-After %lds is "
+			    "past --retry-after-max", q->offset, why, wait);
+			return EX_TEMPFAIL;
+		}
+		log_msg(LOG_WARN, "offset %ld: %s; retry %d of %lld",
+		    q->offset, why, attempt, (long long)attempts - 1);
+		sleep_us(wait >= 0 ? wait * 1000000 : backoff_us(attempt));
+	}
+}
+
+/* The page from the cache, when it has a good one. */
+static int
+cached(const char *key, struct ozon_page *pg)
+{
+	redisReply *rep;
+	char err[256];
+	int rc = -1;
+
+	if (cache_mode != CACHE_USE || rds.c == NULL)
+		return -1;
+	rep = rds_cmd(&rds, "GET %s", key);
+	if (rep && rep->type == REDIS_REPLY_STRING &&
+	    ozon_parse(ep, rep->str, rep->len, pg, err, sizeof err) == 0)
+		rc = 0;
+	freeReplyObject(rep);
+	return rc;
+}
+
+static void
+cache_put(const char *key)
+{
+	if (cache_mode != CACHE_OFF && rds.c)
+		freeReplyObject(rds_cmd(&rds, "SET %s %b EX %lld", key,
+		    http.body.p, http.body.len, (long long)cache_ttl));
+}
+
+/* Write a page out; -1 when stdout is gone. */
+static int
+emit(const struct ozon_page *pg, const struct ozon_query *q)
+{
+	const char *p, *nl, *end;
+	char reason[96];
+	int64_t line = n.rows;
+
+	buf_add(&out.b, pg->rows.p, pg->rows.len);
+	n.rows += (int64_t)pg->nrows;
+	/* rows that are not objects cannot be NDJSON records */
+	end = pg->bad.p + pg->bad.len;
+	for (p = pg->bad.p; p && p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		snprintf(reason, sizeof reason, "row of the page at offset %ld: "
+		    "not an object", q->offset);
+		rej_raw((unsigned long)++line, reason, NULL, p,
+		    (size_t)(nl - p), (size_t)(nl - p));
+		n.rejected++;
+	}
+	return out_flush(&out);
+}
+
+static int
+extract(void)
+{
+	struct ozon_query q = q0;
+	struct ozon_page pg;
+	struct buf body = { NULL, 0, 0 }, key = { NULL, 0, 0 };
+	int status = 0;
+
+	memset(&pg, 0, sizeof pg);
+	for (;;) {
+		if (max_pages && n.pages == max_pages) {
+			log_msg(LOG_ERROR, "stopped after %lld pages "
+			    "(--max-pages): not a complete snapshot",
+			    (long long)max_pages);
+			status = EX_DATAERR;
+			break;
+		}
+		ep->body(&q, &body);
+		key.len = 0;
+		buf_adds(&key, "ozon-etl:page:");
+		buf_adds(&key, hopts.client_id);
+		buf_addc(&key, ':');
+		buf_adds(&key, ep->path);
+		buf_addc(&key, ':');
+		buf_add(&key, body.p, body.len);
+		buf_addc(&key, '\0');
+		if (cached(key.p, &pg) == 0)
+			n.hits++;
+		else {
+			if (cache_mode != CACHE_OFF && rds.c)
+				n.misses++;
+			if ((status = fetch(&q, &body, &pg)) != 0)
+				break;
+			cache_put(key.p);
+		}
+		n.pages++;
+		if (emit(&pg, &q) == -1)
+			break;	/* stdout's reader went away, or a write failed */
+		if (!ep->next(&q, pg.nrows)) {
+			n.complete = 1;
+			break;
+		}
+	}
+	ozon_page_free(&pg);
+	buf_free(&body);
+	buf_free(&key);
+	return status;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ozon-extract [-v] [-c use|refresh|off] "
+	    "[-l limit] [-p max-pages] [-w warehouse-type] [--version]\n");
+	exit(EX_USAGE);
+}
+
+static void
+bad(const char *opt, const char *err)
+{
+	fprintf(stderr, "ozon-extract: %s: %s\n", opt, err);
+	usage();
+}
+
+static int
+pick(const char *s, const char *const *list)
+{
+	int i;
+
+	for (i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* An integer option or variable; a bad one is a usage error. */
+static int64_t
+count(const char *name, const char *s, int64_t min, int64_t max)
+{
+	char err[128];
+	int64_t v;
+
+	if (parse_count(s, min, max, &v, err, sizeof err) == -1)
+		bad(name, err);
+	return v;
+}
+
+/* The configuration that has no option: a problem here is 78. */
+static int
+configure(void)
+{
+	const char *s, *dir;
+	char err[256];
+	size_t len;
+
+	if ((hopts.client_id = env_str("OZON_CLIENT_ID", NULL)) == NULL ||
+	    (hopts.api_key = env_str("OZON_API_KEY", NULL)) == NULL) {
+		log_msg(LOG_ERROR, "%s is not set", hopts.client_id ?
+		    "OZON_API_KEY" : "OZON_CLIENT_ID");
+		return EX_CONFIG;
+	}
+	if (strlen(hopts.client_id) > 64 ||
+	    strspn(hopts.client_id, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != strlen(hopts.client_id)) {
+		log_msg(LOG_ERROR, "OZON_CLIENT_ID: not an Ozon client id");
+		return EX_CONFIG;
+	}
+	s = env_str("OZON_API_URL", "https://api-seller.ozon.ru");
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) {
+		log_msg(LOG_ERROR, "OZON_API_URL: want an http:// or https:// "
+		    "URL");
+		return EX_CONFIG;
+	}
+	len = strlen(s);
+	while (len > 0 && s[len - 1] == '/')
+		len--;
+	url = xmalloc(len + strlen(ep->path) + 1);
+	memcpy(url, s, len);
+	strcpy(url + len, ep->path);
+	if ((s = env_str("OZON_RATE_LIMIT", NULL))) {
+		char *end;
+
+		errno = 0;
+		rate = strtod(s, &end);
+		if (end == s || *end || errno || rate < 0 || rate > 1000) {
+			log_msg(LOG_ERROR, "OZON_RATE_LIMIT: %s: not a rate "
+			    "from 0 to 1000 per second", s);
+			return EX_CONFIG;
+		}
+	}
+	if ((s = env_str("REDIS_URL", NULL)) &&
+	    rds_open(&rds, s, 1000, err, sizeof err) == -1)
+		log_msg(LOG_WARN, "redis: %s; going on without it", err);
+	dir = env_str("ETL_STATE_DIR", "/var/lib/ozon-etl");
+	if (access(dir, W_OK) == -1)
+		dir = NULL;	/* the circuit's state lives as long as we do */
+	if (http_init(&http, &hopts, err, sizeof err) == -1) {
+		log_msg(LOG_ERROR, "%s", err);
+		return EX_SOFTWARE;
+	}
+	rl_init(&rl, rate, &rds, hopts.client_id);
+	cb_init(&cb, (int)breaker_failures, (int)breaker_cooldown, &rds, dir,
+	    hopts.client_id);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char name[] = "ozon-extract";
+	static const struct option longopts[] = {
+		{ "cache", required_argument, NULL, 'c' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "max-pages", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "warehouse-type", required_argument, NULL, 'w' },
+		{ "cache-ttl", required_argument, NULL, 'T' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "backoff-base", required_argument, NULL, 'B' },
+		{ "backoff-cap", required_argument, NULL, 'C' },
+		{ "retry-after-max", required_argument, NULL, 'A' },
+		{ "connect-timeout", required_argument, NULL, 'O' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "low-speed-time", required_argument, NULL, 'S' },
+		{ "breaker-failures", required_argument, NULL, 'K' },
+		{ "breaker-cooldown", required_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *rate_opt = NULL;
+	int c, i, status, opened;
+
+	argv[0] = name;
+	log_init(name);
+	ep = &ozon_endpoints[0];
+	while ((c = getopt_long(argc, argv, "c:e:l:p:vw:", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case 'c':
+			if ((cache_mode = pick(optarg, cache_modes)) < 0)
+				bad("--cache", "want use, refresh or off");
+			break;
+		case 'e':
+			if ((ep = ozon_endpoint(optarg)) == NULL)
+				bad("--endpoint", "no such endpoint");
+			break;
+		case 'l':
+			q0.limit = (long)count("--limit", optarg, 1, 1000);
+			break;
+		case 'p':
+			max_pages = count("--max-pages", optarg, 1, INT32_MAX);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'w':
+			if ((i = pick(optarg, warehouse_types)) < 0)
+				bad("--warehouse-type", "want ALL, "
+				    "EXPRESS_DARK_STORE or "
+				    "NOT_EXPRESS_DARK_STORE");
+			q0.warehouse_type = warehouse_types[i];
+			break;
+		case 'T':
+			cache_ttl = count("--cache-ttl", optarg, 1, 86400 * 7);
+			break;
+		case 'R':
+			rate_opt = optarg;
+			break;
+		case 'r':
+			attempts = count("--retries", optarg, 0, 100) + 1;
+			break;
+		case 'B':
+			backoff_base_ms = count("--backoff-base", optarg, 1,
+			    600000);
+			break;
+		case 'C':
+			backoff_cap_ms = count("--backoff-cap", optarg, 1,
+			    3600000);
+			break;
+		case 'A':
+			retry_after_max = count("--retry-after-max", optarg, 0,
+			    86400);
+			break;
+		case 'O':
+			hopts.connect_timeout_ms = (long)count(
+			    "--connect-timeout", optarg, 1, 600) * 1000;
+			break;
+		case 't':
+			hopts.timeout_ms = (long)count("--timeout", optarg, 1,
+			    3600) * 1000;
+			break;
+		case 'S':
+			hopts.low_speed_s = (long)count("--low-speed-time",
+			    optarg, 1, 3600);
+			break;
+		case 'K':
+			breaker_failures = count("--breaker-failures", optarg,
+			    1, 1000);
+			break;
+		case 'D':
+			breaker_cooldown = count("--breaker-cooldown", optarg,
+			    1, 86400);
+			break;
+		case 'V':
+			printf("ozon-extract %s\n", ETL_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	if (optind != argc)
+		usage();
+
+	signal(SIGPIPE, SIG_IGN);
+	out_init(&out, 1);
+	rej_init();
+	rng = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	if (getrandom(&rng, sizeof rng, GRND_NONBLOCK) != sizeof rng)
+		rng |= 1;
+	if ((status = configure()) != 0)
+		goto out;
+	if (rate_opt) {
+		rate = (double)count("--rate", rate_opt, 0, 1000);
+		rl_init(&rl, rate, &rds, hopts.client_id);
+	}
+	opened = cb_allow(&cb);
+	if (opened == CB_OPEN) {
+		log_msg(LOG_ERROR, "circuit open for %lld more seconds: not "
+		    "calling Ozon", cb.open_until - (long long)time(NULL));
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (opened == CB_PROBE)
+		log_msg(LOG_INFO, "circuit half-open: one request decides");
+	status = extract();
+out:
+	out_flush(&out);
+	if (out.err && out.err != EPIPE) {
+		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
+		status = EX_IOERR;
+	}
+	out_free(&out);
+	if (rej_flush() == -1 && status != EX_IOERR) {
+		log_msg(LOG_ERROR, "reject stream: write failed");
+		status = EX_IOERR;
+	}
+	log_begin(LOG_INFO, "summary");
+	log_int("in", n.rows);
+	log_int("out", n.rows - n.rejected);
+	log_int("rejected", n.rejected);
+	log_int("pages", n.pages);
+	log_int("rows", n.rows);
+	log_int("api_requests", n.requests);
+	log_int("api_failures", n.failures);
+	log_int("retries", n.retries);
+	log_int("api_ms", n.api_ms);
+	log_int("cache_hits", n.hits);
+	log_int("cache_misses", n.misses);
+	log_int("connections", http.connections);
+	log_bool("complete", n.complete);
+	log_end_summary(status);
+	http_free(&http);
+	rds_close(&rds);
+	free(url);
+	return status;
+}
