@@ -8,6 +8,11 @@
 #   run CMD...          run with stdin from $IN (or /dev/null); keeps
 #                       $T/out, $T/err, $T/rej (fd 3) and $RC
 #   summary KEY         a counter of the last "summary" event in $T/err
+#   wait_file F         wait up to 5 s for file F to appear
+#   sim_start ARGS      start tests/ozon-sim on a free port; exports the
+#                       OZON_* variables for it; its log is $T/sim.log
+#   sim_control JSON    change its faults or data set
+#   redis_start         a throwaway redis-server; exports REDIS_URL
 
 set -u
 export LC_ALL=C.UTF-8
@@ -20,7 +25,14 @@ PATH="$BIN:$PATH"
 FIX="$TOP/tests/fixtures"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ozon-etl-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+_pids=""
+_cleanup() {
+	for _p in $_pids; do kill "$_p" 2>/dev/null; done
+	for _p in $_pids; do wait "$_p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM
 IN=/dev/null
 _n=0
 _failed=0
@@ -69,5 +81,48 @@ run() {
 
 summary() {
 	grep '"event":"summary"' "$T/err" | tail -n 1 |
-	    jq -r --arg k "$1" '.[$k] // "absent"'
+	    jq -r --arg k "$1" 'if has($k) then .[$k] else "absent" end'
 }
+
+wait_file() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	[ -s "$1" ]
+}
+
+sim_start() {
+	rm -f "$T/sim.port"
+	"$TOP/tests/ozon-sim" --port-file "$T/sim.port" --log "$T/sim.log" \
+	    --api-key "$SIM_KEY" --client-id "$SIM_CLIENT" "$@" \
+	    2>>"$T/sim.err" &
+	_pids="$_pids $!"
+	wait_file "$T/sim.port" || { echo "# simulator did not start" >&2; return 1; }
+	SIM_URL=http://127.0.0.1:$(cat "$T/sim.port")
+	export OZON_API_URL=$SIM_URL OZON_CLIENT_ID=$SIM_CLIENT \
+	    OZON_API_KEY=$SIM_KEY OZON_RATE_LIMIT=0
+}
+
+sim_control() {
+	curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' \
+	    --data "$1" "$SIM_URL/__sim/control"
+}
+
+redis_start() {
+	redis-server --port 0 --unixsocket "$T/redis.sock" --save '' \
+	    --appendonly no --daemonize no >"$T/redis.log" 2>&1 &
+	_pids="$_pids $!"
+	REDIS_PID=$!
+	_i=0
+	while [ ! -S "$T/redis.sock" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	export REDIS_URL=unix://$T/redis.sock
+}
+
+# a key that must never show up anywhere
+SIM_KEY=sk-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+SIM_CLIENT=424242
