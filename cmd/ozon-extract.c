@@ -231,7 +231,8 @@ emit(const struct ozon_page *pg, const struct ozon_query *q)
 	char reason[96];
 	int64_t line = n.rows;
 
-	buf_add(&out.b, pg->rows.p, pg->rows.len);
+	if (out_write(&out, pg->rows.p, pg->rows.len) == -1)
+		return -1;
 	n.rows += (int64_t)pg->nrows;
 	/* rows that are not objects cannot be NDJSON records */
 	end = pg->bad.p + pg->bad.len;
@@ -243,7 +244,7 @@ emit(const struct ozon_page *pg, const struct ozon_query *q)
 		    (size_t)(nl - p), (size_t)(nl - p));
 		n.rejected++;
 	}
-	return out_flush(&out);
+	return 0;
 }
 
 static int

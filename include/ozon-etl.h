@@ -219,6 +219,8 @@ void out_init(struct out *, int fd);
 int out_maybe_flush(struct out *);
 /* Write everything buffered.  Returns 0 or -1 (o->err set). */
 int out_flush(struct out *);
+/* Flush, then write p[0..len) straight out, unbuffered. */
+int out_write(struct out *, const char *p, size_t len);
 void out_free(struct out *);
 
 /* ---- lib/log.c: structured log lines on stderr ---- */

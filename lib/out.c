@@ -15,29 +15,44 @@ out_init(struct out *o, int fd)
 	o->err = 0;
 }
 
-int
-out_flush(struct out *o)
+/* Write all of p; remember the first error. */
+static int
+write_all(struct out *o, const char *p, size_t len)
 {
 	size_t off = 0;
 	ssize_t n;
 
-	if (o->err) {
-		o->b.len = 0;
+	if (o->err)
 		return -1;
-	}
-	while (off < o->b.len) {
-		n = write(o->fd, o->b.p + off, o->b.len - off);
+	while (off < len) {
+		n = write(o->fd, p + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			o->err = errno;
-			o->b.len = 0;
 			return -1;
 		}
 		off += (size_t)n;
 	}
-	o->b.len = 0;
 	return 0;
+}
+
+int
+out_flush(struct out *o)
+{
+	int rc;
+
+	rc = write_all(o, o->b.p, o->b.len);
+	o->b.len = 0;
+	return rc;
+}
+
+int
+out_write(struct out *o, const char *p, size_t len)
+{
+	if (out_flush(o) == -1)
+		return -1;
+	return write_all(o, p, len);
 }
 
 int

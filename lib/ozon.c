@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
-
 #include "ozon-etl.h"
 
 /* POST /v2/analytics/stock_on_warehouses: offset pages, no total. */
@@ -52,198 +50,351 @@ ozon_endpoint(const char *name)
 }
 
 /*
- * The answer parser.  Depth 1 is the answer object; the rows array is
- * at depth 3 (answer.result.rows) and each row opens depth 4.
+ * The answer parser.  It checks the whole answer against the JSON grammar
+ * and cuts the rows out of result.rows as the bytes Ozon sent, without
+ * decoding them: a page is parsed at memory speed, and every row goes
+ * out exactly as it came (only white space between tokens is dropped,
+ * when a row spans lines).  Judging the values is etl-validate's job.
  */
-struct pp {
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+#define HASZERO(v)	(((v) - ONES) & ~(v) & HIGHS)
+#define HASLESS(v, c)	(((v) - ONES * (c)) & ~(v) & HIGHS)
+/* a byte that ends a run of plain string bytes: '"', '\\' or a control */
+#define STOPS(w)	(HASLESS(w, 0x20) | HASZERO((w) ^ (ONES * '"')) | \
+			 HASZERO((w) ^ (ONES * '\\')))
+#define MAXDEPTH	64
+
+struct scan {
+	const char *p, *e, *start;
+	int nl;			/* white space with a line break was skipped */
 	const struct ozon_endpoint *ep;
 	struct ozon_page *pg;
-	int depth;
-	int key1, key2;		/* the current key at depth 1 / 2 matters */
-	int in_rows;
-	int row;		/* a row is open: jw writes it */
-	int row_bad;		/* it is not an object */
-	struct jw jw;
-	size_t row_start;
 };
 
-static int
-keyis(const unsigned char *k, size_t n, const char *want)
-{
-	return want && n == strlen(want) && memcmp(k, want, n) == 0;
-}
-
-/* A scalar where a row should be. */
 static void
-bad_row(struct pp *p, int type, const char *s, size_t n)
+ws(struct scan *s)
 {
-	struct buf *b = &p->pg->bad;
+	for (; s->p < s->e; s->p++)
+		if (*s->p == '\n' || *s->p == '\r')
+			s->nl = 1;
+		else if (*s->p != ' ' && *s->p != '\t')
+			break;
+}
 
-	jw_init(&p->jw, b);
-	jw_value(&p->jw, type, s, n);
+static int
+hex4(const char *p)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* A string at s->p (its '"'); s->p moves past it.  Returns 0 or -1. */
+static int
+string(struct scan *s)
+{
+	const char *p = s->p + 1, *e = s->e;
+	uint64_t w, m;
+
+	for (;;) {
+		/* eight bytes at a time up to the first '"', '\\' or control */
+		if (e - p >= 8) {
+			memcpy(&w, p, 8);
+			if ((m = STOPS(w)) == 0) {
+				p += 8;
+				continue;
+			}
+			p += __builtin_ctzll(m) >> 3;	/* little-endian */
+		} else if (p >= e)
+			return -1;
+		if (*p == '"') {
+			s->p = p + 1;
+			return 0;
+		}
+		if (*p == '\\') {
+			if (e - p < 2)
+				return -1;
+			if (p[1] == 'u') {
+				if (e - p < 6 || !hex4(p + 2))
+					return -1;
+				p += 6;
+			} else if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
+				p += 2;
+			} else
+				return -1;
+		} else if ((unsigned char)*p < 0x20)
+			return -1;
+		else
+			p++;
+	}
+}
+
+static int
+digits(struct scan *s)
+{
+	const char *p = s->p;
+
+	while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > p ? 0 : -1;
+}
+
+static int
+number(struct scan *s)
+{
+	if (s->p < s->e && *s->p == '-')
+		s->p++;
+	if (s->p < s->e && *s->p == '0')
+		s->p++;
+	else if (digits(s) == -1)
+		return -1;
+	if (s->p < s->e && *s->p == '.') {
+		s->p++;
+		if (digits(s) == -1)
+			return -1;
+	}
+	if (s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->e && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (digits(s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->e - s->p) < n || memcmp(s->p, word, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+static int value(struct scan *, int depth);
+
+/* Members of an object or elements of an array, after its opener. */
+static int
+members(struct scan *s, int depth, char close)
+{
+	ws(s);
+	if (s->p < s->e && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (s->p >= s->e || *s->p != '"' || string(s) == -1)
+				return -1;
+			ws(s);
+			if (s->p >= s->e || *s->p++ != ':')
+				return -1;
+			ws(s);
+		}
+		if (value(s, depth + 1) == -1)
+			return -1;
+		ws(s);
+		if (s->p >= s->e)
+			return -1;
+		if (*s->p == close) {
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return -1;
+		ws(s);
+	}
+}
+
+static int
+value(struct scan *s, int depth)
+{
+	if (s->p >= s->e || depth > MAXDEPTH)
+		return -1;
+	switch (*s->p) {
+	case '{':
+		s->p++;
+		return members(s, depth, '}');
+	case '[':
+		s->p++;
+		return members(s, depth, ']');
+	case '"':
+		return string(s);
+	case 't':
+		return literal(s, "true");
+	case 'f':
+		return literal(s, "false");
+	case 'n':
+		return literal(s, "null");
+	default:
+		return number(s);
+	}
+}
+
+/*
+ * Copy a row; one that spans lines (nl) loses the white space between
+ * its tokens.
+ */
+static void
+put_row(struct buf *b, const char *p, size_t n, int nl)
+{
+	int in_str = 0;
+	size_t i;
+
+	if (!nl) {
+		buf_add(b, p, n);
+		buf_addc(b, '\n');
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				buf_addc(b, p[i++]);
+			else if (p[i] == '"')
+				in_str = 0;
+		} else if (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
+		    p[i] == '\t')
+			continue;
+		else if (p[i] == '"')
+			in_str = 1;
+		buf_addc(b, p[i]);
+	}
 	buf_addc(b, '\n');
-	p->pg->nbad++;
-	p->pg->nrows++;
 }
 
+/* The rows array, after its '['. */
 static int
-scalar(void *ctx, int type, const char *s, size_t n)
+rows(struct scan *s)
 {
-	struct pp *p = ctx;
+	const char *row;
 
-	if (p->row)
-		jw_value(&p->jw, type, s, n);
-	else if (p->in_rows && p->depth == 3)
-		bad_row(p, type, s, n);
-	else if (p->depth == 1 && p->key1 == 2 && type == J_STRING) {
-		/* an error answer's "message" */
-		p->pg->message.len = 0;
-		buf_add(&p->pg->message, s, n > 200 ? 200 : n);
+	s->pg->has_rows = 1;
+	ws(s);
+	if (s->p < s->e && *s->p == ']') {
+		s->p++;
+		return 0;
 	}
-	return 1;
-}
-
-static int
-cb_null(void *ctx)
-{
-	return scalar(ctx, J_NULL, "", 0);
-}
-
-static int
-cb_boolean(void *ctx, int v)
-{
-	return scalar(ctx, v ? J_TRUE : J_FALSE, "", 0);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return scalar(ctx, J_NUMBER, s, n);
-}
-
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return scalar(ctx, J_STRING, (const char *)s, n);
-}
-
-static int
-cb_key(void *ctx, const unsigned char *k, size_t n)
-{
-	struct pp *p = ctx;
-
-	if (p->row)
-		jw_key(&p->jw, (const char *)k, n);
-	else if (p->depth == 1)
-		p->key1 = keyis(k, n, p->ep->result_key) ? 1 :
-		    keyis(k, n, "message") ? 2 : 0;
-	else if (p->depth == 2)
-		p->key2 = keyis(k, n, p->ep->rows_key);
-	return 1;
-}
-
-static int
-open_c(struct pp *p, char c)
-{
-	if (p->row)
-		return jw_open(&p->jw, c) == 0;
-	p->depth++;
-	if (p->depth == 3 && c == '[' && p->key1 == 1 && p->key2) {
-		p->in_rows = 1;
-		p->pg->has_rows = 1;
-	} else if (p->depth == 4 && p->in_rows) {
-		/* a row: compact, one line, into the page */
-		p->row = 1;
-		p->row_bad = c != '{';
-		jw_init(&p->jw, p->row_bad ? &p->pg->bad : &p->pg->rows);
-		p->row_start = p->jw.b->len;
-		return jw_open(&p->jw, c) == 0;
+	for (;;) {
+		row = s->p;
+		s->nl = 0;
+		if (value(s, 4) == -1)
+			return -1;
+		put_row(*row == '{' ? &s->pg->rows : &s->pg->bad, row,
+		    (size_t)(s->p - row), s->nl);
+		s->pg->nrows++;
+		s->pg->nbad += *row != '{';
+		ws(s);
+		if (s->p >= s->e)
+			return -1;
+		if (*s->p == ']') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return -1;
+		ws(s);
 	}
-	return 1;
 }
 
+/* Is the key just scanned (from k, quotes included) want? */
 static int
-close_c(struct pp *p, char c)
+keyis(const char *k, const char *end, const char *want)
 {
-	if (p->row) {
-		if (jw_close(&p->jw, c) > 0)
-			return 1;
-		buf_addc(p->jw.b, '\n');
-		p->row = 0;
-		p->pg->nrows++;
-		p->pg->nbad += p->row_bad;
+	size_t n = strlen(want);
+
+	return want && (size_t)(end - k) == n + 2 && memcmp(k + 1, want, n) == 0;
+}
+
+/*
+ * An object at depth 1 (the answer) or 2 (its result): the members that
+ * matter are looked into, the others only checked.
+ */
+static int
+object(struct scan *s, int depth)
+{
+	const char *k, *kend, *v;
+
+	s->p++;
+	ws(s);
+	if (s->p < s->e && *s->p == '}') {
+		s->p++;
+		return 0;
 	}
-	if (p->depth == 3)
-		p->in_rows = 0;
-	p->depth--;
-	return 1;
+	for (;;) {
+		k = s->p;
+		if (s->p >= s->e || *s->p != '"' || string(s) == -1)
+			return -1;
+		kend = s->p;
+		ws(s);
+		if (s->p >= s->e || *s->p++ != ':')
+			return -1;
+		ws(s);
+		v = s->p;
+		if (v >= s->e)
+			return -1;
+		if (depth == 1 && *v == '{' && keyis(k, kend, s->ep->result_key)) {
+			if (object(s, 2) == -1)
+				return -1;
+		} else if (depth == 2 && *v == '[' &&
+		    keyis(k, kend, s->ep->rows_key)) {
+			s->p++;
+			if (rows(s) == -1)
+				return -1;
+		} else {
+			if (value(s, depth + 1) == -1)
+				return -1;
+			if (depth == 1 && *v == '"' && keyis(k, kend, "message")) {
+				/* an error answer's text, escapes and all */
+				s->pg->message.len = 0;
+				buf_add(&s->pg->message, v + 1,
+				    (size_t)(s->p - v - 2 > 200 ? 200 :
+				    s->p - v - 2));
+			}
+		}
+		ws(s);
+		if (s->p >= s->e)
+			return -1;
+		if (*s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return -1;
+		ws(s);
+	}
 }
-
-static int
-cb_start_map(void *ctx)
-{
-	return open_c(ctx, '{');
-}
-
-static int
-cb_end_map(void *ctx)
-{
-	return close_c(ctx, '}');
-}
-
-static int
-cb_start_array(void *ctx)
-{
-	return open_c(ctx, '[');
-}
-
-static int
-cb_end_array(void *ctx)
-{
-	return close_c(ctx, ']');
-}
-
-static const yajl_callbacks callbacks = {
-	cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
-	cb_start_map, cb_key, cb_end_map, cb_start_array, cb_end_array,
-};
 
 int
 ozon_parse(const struct ozon_endpoint *ep, const char *body, size_t n,
     struct ozon_page *pg, char *err, size_t errlen)
 {
-	struct pp p;
-	yajl_handle h;
-	yajl_status st;
-	unsigned char *msg;
-	int rc = -1;
+	struct scan s = { body, body + n, body, 0, ep, pg };
 
-	memset(&p, 0, sizeof p);
-	p.ep = ep;
-	p.pg = pg;
 	pg->rows.len = pg->bad.len = pg->message.len = 0;
 	pg->nrows = pg->nbad = 0;
 	pg->has_rows = 0;
-	if (utf8_check(body, n, 1, err, errlen) == -1)
+	ws(&s);
+	if (s.p >= s.e || *s.p != '{' || object(&s, 1) == -1 ||
+	    (ws(&s), s.p != s.e)) {
+		snprintf(err, errlen, "invalid JSON at byte %zu of %zu",
+		    (size_t)(s.p - body) + 1, n);
+		pg->has_rows = 0;
 		return -1;
-	if ((h = yajl_alloc(&callbacks, NULL, &p)) == NULL)
-		xmalloc((size_t)-1);
-	yajl_config(h, yajl_dont_validate_strings, 1);
-	st = yajl_parse(h, (const unsigned char *)body, n);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	if (st != yajl_status_ok) {
-		msg = yajl_get_error(h, 0, NULL, 0);
-		snprintf(err, errlen, "invalid JSON: %.*s",
-		    (int)strcspn((char *)msg, "\n"), (char *)msg);
-		yajl_free_error(h, msg);
-	} else if (!pg->has_rows)
+	}
+	if (!pg->has_rows) {
 		snprintf(err, errlen, "no %s.%s array in the answer",
 		    ep->result_key, ep->rows_key);
-	else
-		rc = 0;
-	yajl_free(h);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 void

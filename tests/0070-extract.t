@@ -2,7 +2,7 @@
 # ozon-extract against the Ozon simulator: pages, faults and retries,
 # the rate limit, the circuit breaker, the Redis cache, secrets.
 . "$TOP/tests/lib.sh"
-plan 64
+plan 69
 
 export ETL_STATE_DIR=$T/state
 mkdir -p "$ETL_STATE_DIR"

@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libyajl-dev libcurl4-openssl-dev libpq-dev
-libhiredis-dev postgresql redis-server mandoc jq valgrind perl time"
+libhiredis-dev postgresql redis-server mandoc jq valgrind perl time
+python3 curl"
 
 missing=""
 for p in $PKGS; do
