@@ -18,7 +18,7 @@
 
 enum { CACHE_USE, CACHE_REFRESH, CACHE_OFF };
 
-static const char *cache_modes[] = { "use", "refresh", "off" };
+static const char *cache_modes[] = { "use", "refresh", "off", NULL };
 static const char *warehouse_types[] = {
 	"ALL", "EXPRESS_DARK_STORE", "NOT_EXPRESS_DARK_STORE", NULL
 };
@@ -29,11 +29,11 @@ static struct ozon_query q0 = { 1000, 0, "ALL" };
 static int64_t max_pages;		/* 0: all */
 static int cache_mode = CACHE_USE;
 static int64_t cache_ttl = 900;
-static double rate = 10;
+static double rate = -1;		/* --rate, else OZON_RATE_LIMIT */
 static int64_t attempts = 6;		/* tries per page */
 static int64_t backoff_base_ms = 500, backoff_cap_ms = 30000;
 static int64_t retry_after_max = 120;	/* seconds we agree to wait */
-static int64_t breaker_failures = 8, breaker_cooldown = 300;
+static int64_t breaker_failures = 5, breaker_cooldown = 300;
 static int verbose;
 static struct http_opts hopts = {
 	NULL, NULL, 10000, 60000, 1, 30
@@ -46,6 +46,7 @@ static struct ratelimit rl;
 static struct circuit cb;
 static struct out out;
 static char *url;
+static char *log_url;		/* url without any user:password@ */
 static uint64_t rng;
 static struct {
 	int64_t pages, rows, rejected, requests, failures, retries, api_ms;
@@ -84,7 +85,7 @@ log_request(const struct ozon_query *q, int attempt, int64_t ms,
 		return;
 	log_begin(LOG_INFO, "request");
 	log_str("method", "POST", 4);
-	log_str("url", url, strlen(url));
+	log_str("url", log_url, strlen(log_url));
 	log_str("client_id", hopts.client_id, strlen(hopts.client_id));
 	log_str("api_key", "[redacted]", 10);
 	log_int("offset", q->offset);
@@ -159,10 +160,11 @@ fetch(const struct ozon_query *q, const struct buf *body,
 				    "OZON_API_KEY", why);
 				return EX_NOPERM;
 			}
-			if (http.status == 429) {
-				rate_limited = 1;
+			if (http.status == 429 || http.status == 503)
 				wait = http.retry_after_s;
-			} else if (http.status < 500) {
+			if (http.status == 429)
+				rate_limited = 1;
+			else if (http.status < 500) {
 				log_request(q, attempt, ms, "refused");
 				n.failures++;
 				log_msg(LOG_ERROR, "offset %ld: %s%s", q->offset,
@@ -182,8 +184,8 @@ fetch(const struct ozon_query *q, const struct buf *body,
 			return EX_UNAVAILABLE;
 		}
 		if (attempt >= attempts) {
-			log_msg(LOG_ERROR, "offset %ld: %s; giving up after %d "
-			    "attempts", q->offset, why, attempt);
+			log_msg(LOG_ERROR, "offset %ld: %s; giving up, "
+			    "attempts: %d", q->offset, why, attempt);
 			return rate_limited ? EX_TEMPFAIL : EX_UNAVAILABLE;
 		}
 		if (wait > retry_after_max) {
@@ -227,23 +229,23 @@ cache_put(const char *key)
 static int
 emit(const struct ozon_page *pg, const struct ozon_query *q)
 {
-	const char *p, *nl, *end;
+	const char *p, *nl;
 	char reason[96];
-	int64_t line = n.rows;
+	size_t i;
 
 	if (out_write(&out, pg->rows.p, pg->rows.len) == -1)
 		return -1;
-	n.rows += (int64_t)pg->nrows;
 	/* rows that are not objects cannot be NDJSON records */
-	end = pg->bad.p + pg->bad.len;
-	for (p = pg->bad.p; p && p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		snprintf(reason, sizeof reason, "row of the page at offset %ld: "
-		    "not an object", q->offset);
-		rej_raw((unsigned long)++line, reason, NULL, p,
-		    (size_t)(nl - p), (size_t)(nl - p));
+	for (i = 0, p = pg->bad.p; i < pg->nbad; i++, p = nl + 1) {
+		nl = memchr(p, '\n', pg->bad.len - (size_t)(p - pg->bad.p));
+		snprintf(reason, sizeof reason, "row %zu of the page at offset "
+		    "%ld: not an object", pg->bad_at[i] + 1, q->offset);
+		/* "line": the row's place in the whole extract */
+		rej_raw((unsigned long)(n.rows + (int64_t)pg->bad_at[i]) + 1,
+		    reason, NULL, p, (size_t)(nl - p), (size_t)(nl - p));
 		n.rejected++;
 	}
+	n.rows += (int64_t)pg->nrows;
 	return 0;
 }
 
@@ -258,9 +260,8 @@ extract(void)
 	memset(&pg, 0, sizeof pg);
 	for (;;) {
 		if (max_pages && n.pages == max_pages) {
-			log_msg(LOG_ERROR, "stopped after %lld pages "
-			    "(--max-pages): not a complete snapshot",
-			    (long long)max_pages);
+			log_msg(LOG_ERROR, "stopped at --max-pages %lld: not "
+			    "a complete snapshot", (long long)max_pages);
 			status = EX_DATAERR;
 			break;
 		}
@@ -285,6 +286,11 @@ extract(void)
 		n.pages++;
 		if (emit(&pg, &q) == -1)
 			break;	/* stdout's reader went away, or a write failed */
+		if (rej_failed()) {
+			log_msg(LOG_ERROR, "reject stream: write failed");
+			status = EX_IOERR;
+			break;
+		}
 		if (!ep->next(&q, pg.nrows)) {
 			n.complete = 1;
 			break;
@@ -300,7 +306,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ozon-extract [-v] [-c use|refresh|off] "
-	    "[-l limit] [-p max-pages] [-w warehouse-type] [--version]\n");
+	    "[-e endpoint] [-l limit] [-p max-pages]\n"
+	    "                    [-w warehouse-type] [--rate n] [--retries n] "
+	    "[--version] ...\n");
 	exit(EX_USAGE);
 }
 
@@ -334,12 +342,26 @@ count(const char *name, const char *s, int64_t min, int64_t max)
 	return v;
 }
 
+/* Requests per second from 0 to 1000, or -1. */
+static double
+parse_rate(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !(v >= 0 && v <= 1000))
+		return -1;
+	return v;
+}
+
 /* The configuration that has no option: a problem here is 78. */
 static int
 configure(void)
 {
 	const char *s, *dir;
-	char err[256];
+	char err[256], *at;
 	size_t len;
 
 	if ((hopts.client_id = env_str("OZON_CLIENT_ID", NULL)) == NULL ||
@@ -366,19 +388,20 @@ configure(void)
 	url = xmalloc(len + strlen(ep->path) + 1);
 	memcpy(url, s, len);
 	strcpy(url + len, ep->path);
-	if ((s = env_str("OZON_RATE_LIMIT", NULL))) {
-		char *end;
-
-		errno = 0;
-		rate = strtod(s, &end);
-		if (end == s || *end || errno || rate < 0 || rate > 1000) {
-			log_msg(LOG_ERROR, "OZON_RATE_LIMIT: %s: not a rate "
-			    "from 0 to 1000 per second", s);
-			return EX_CONFIG;
-		}
+	log_url = xstrdup(url);
+	if ((at = strchr(log_url, '@')) != NULL &&
+	    at < strchr(strstr(log_url, "://") + 3, '/'))
+		memmove(strstr(log_url, "://") + 3, at + 1, strlen(at + 1) + 1);
+	if (rate < 0 && (s = env_str("OZON_RATE_LIMIT", "10")) &&
+	    (rate = parse_rate(s)) < 0) {
+		log_msg(LOG_ERROR, "OZON_RATE_LIMIT: %s: not a rate from 0 to "
+		    "1000 per second", s);
+		return EX_CONFIG;
 	}
-	if ((s = env_str("REDIS_URL", NULL)) &&
-	    rds_open(&rds, s, 1000, err, sizeof err) == -1)
+	if ((s = env_str("REDIS_URL", NULL)) == NULL)
+		log_msg(LOG_WARN, "REDIS_URL is not set: no page cache; the "
+		    "rate limit and circuit are this process's own");
+	else if (rds_open(&rds, s, 1000, err, sizeof err) == -1)
 		log_msg(LOG_WARN, "redis: %s; going on without it", err);
 	dir = env_str("ETL_STATE_DIR", "/var/lib/ozon-etl");
 	if (access(dir, W_OK) == -1)
@@ -418,7 +441,6 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *rate_opt = NULL;
 	int c, i, status, opened;
 
 	argv[0] = name;
@@ -455,7 +477,9 @@ main(int argc, char *argv[])
 			cache_ttl = count("--cache-ttl", optarg, 1, 86400 * 7);
 			break;
 		case 'R':
-			rate_opt = optarg;
+			if ((rate = parse_rate(optarg)) < 0)
+				bad("--rate", "not a rate from 0 to 1000 per "
+				    "second");
 			break;
 		case 'r':
 			attempts = count("--retries", optarg, 0, 100) + 1;
@@ -509,10 +533,6 @@ main(int argc, char *argv[])
 		rng |= 1;
 	if ((status = configure()) != 0)
 		goto out;
-	if (rate_opt) {
-		rate = (double)count("--rate", rate_opt, 0, 1000);
-		rl_init(&rl, rate, &rds, hopts.client_id);
-	}
 	opened = cb_allow(&cb);
 	if (opened == CB_OPEN) {
 		log_msg(LOG_ERROR, "circuit open for %lld more seconds: not "
@@ -552,5 +572,6 @@ out:
 	http_free(&http);
 	rds_close(&rds);
 	free(url);
+	free(log_url);
 	return status;
 }

@@ -358,9 +358,10 @@ struct ozon_query {
 struct ozon_page {
 	struct buf rows;	/* the object rows, one compact line each */
 	struct buf bad;		/* rows that are not objects, one per line */
+	size_t *bad_at;		/* their places in the page, from 0 */
 	struct buf message;	/* an error answer's "message" */
 	size_t nrows;		/* all rows, bad ones included */
-	size_t nbad;
+	size_t nbad, bad_cap;
 	int has_rows;		/* the answer had its rows array */
 };
 

@@ -107,9 +107,9 @@ http_post(struct http *h, const char *url, const char *body, size_t n)
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	h->status = status;
-	/* seconds, from either form of Retry-After */
+	/* seconds, from either form of Retry-After; 0 is also "none" */
 	if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) ==
-	    CURLE_OK && ra >= 0)
+	    CURLE_OK && ra > 0)
 		h->retry_after_s = (long)ra;
 	return 0;
 }

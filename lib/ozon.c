@@ -4,6 +4,7 @@
  * ozon-extract is the same for all endpoints.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ozon-etl.h"
@@ -287,10 +288,18 @@ rows(struct scan *s)
 		s->nl = 0;
 		if (value(s, 4) == -1)
 			return -1;
-		put_row(*row == '{' ? &s->pg->rows : &s->pg->bad, row,
-		    (size_t)(s->p - row), s->nl);
+		if (*row == '{')
+			put_row(&s->pg->rows, row, (size_t)(s->p - row), s->nl);
+		else {
+			put_row(&s->pg->bad, row, (size_t)(s->p - row), s->nl);
+			if (s->pg->nbad == s->pg->bad_cap) {
+				s->pg->bad_cap = s->pg->bad_cap * 2 + 8;
+				s->pg->bad_at = xrealloc(s->pg->bad_at,
+				    s->pg->bad_cap * sizeof *s->pg->bad_at);
+			}
+			s->pg->bad_at[s->pg->nbad++] = s->pg->nrows;
+		}
 		s->pg->nrows++;
-		s->pg->nbad += *row != '{';
 		ws(s);
 		if (s->p >= s->e)
 			return -1;
@@ -403,4 +412,5 @@ ozon_page_free(struct ozon_page *pg)
 	buf_free(&pg->rows);
 	buf_free(&pg->bad);
 	buf_free(&pg->message);
+	free(pg->bad_at);
 }

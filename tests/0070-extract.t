@@ -2,7 +2,7 @@
 # ozon-extract against the Ozon simulator: pages, faults and retries,
 # the rate limit, the circuit breaker, the Redis cache, secrets.
 . "$TOP/tests/lib.sh"
-plan 69
+plan 75
 
 export ETL_STATE_DIR=$T/state
 mkdir -p "$ETL_STATE_DIR"
@@ -66,6 +66,12 @@ ok '[ "$RC" = 78 ] && grep -q "OZON_CLIENT_ID is not set" "$T/err"' \
     "no OZON_CLIENT_ID: 78, named"
 OZON_API_URL=ftp://example run ozon-extract
 is "$RC" 78 "OZON_API_URL not http(s): 78"
+OZON_RATE_LIMIT=nan run ozon-extract
+is "$RC" 78 "OZON_RATE_LIMIT=nan: 78"
+run ozon-extract --cache sometimes
+is "$RC" 64 "--cache sometimes: usage error"
+run ozon-extract --rate fast
+is "$RC" 64 "--rate fast: usage error"
 
 # --- answers that end the run ---
 reset_sim
@@ -118,6 +124,13 @@ run ozon-extract $FAST --retry-after-max 5
 is "$RC/$(summary api_requests)" 75/1 \
     "Retry-After past --retry-after-max: 75 without waiting"
 
+# a 429 without Retry-After backs off (full jitter up to 1 s, three times)
+reset_sim
+sim_control '{"faults": ["0:429:3"]}'
+run ozon-extract --backoff-base 1000 --backoff-cap 1000
+gap=$(jq -s '(.[3].t - .[0].t) * 1000 | floor' "$T/sim.log")
+ok '[ "$RC" = 0 ] && [ "$gap" -ge 50 ]' "429 without Retry-After: backoff ($gap ms)"
+
 # past the retry budget
 reset_sim
 sim_control '{"faults": ["*:429:inf"]}'
@@ -129,7 +142,7 @@ sim_control '{"faults": ["1000:500:inf"]}'
 run ozon-extract $FAST --retries 2
 is "$RC/$(wc -l <"$T/out" | tr -d ' ')/$(summary complete)" "69/1000/false" \
     "5xx past the budget: 69, only the whole first page out"
-ok 'grep -q "giving up after 3 attempts" "$T/err"' "and it says why"
+ok 'grep -q "giving up, attempts: 3" "$T/err"' "and it says why"
 
 # malformed rows pass through; a row that is not an object is rejected
 reset_sim
@@ -141,6 +154,8 @@ is "$RC/$((n_out + n_rej))/$(summary rejected)" "0/2500/$n_rej" \
     "malformed page: every row out or rejected, counted"
 ok '[ "$n_rej" -ge 1 ] && jq -e ".stage == \"ozon-extract\" and (.reason | test(\"not an object\"))" "$T/rej" >/dev/null' \
     "a row that is not an object goes to fd 3 with its reason"
+is "$(jq -c '[.line, .raw]' "$T/rej")" '[751,"12345"]' \
+    "its line is its place in the extract"
 
 # --- the circuit breaker ---
 reset_sim
@@ -189,6 +204,8 @@ OZON_RATE_LIMIT=5 run ozon-extract --limit 250
 span=$(jq -s '(.[-1].t - .[0].t) * 1000 | floor' "$T/sim.log")
 is "$RC/$(requests)" 0/11 "rate 5/s: 10 full pages and an empty one"
 ok '[ "$span" -ge 1900 ]' "11 requests at 5/s span at least 2 s ($span ms)"
+
+ok 'grep -q "REDIS_URL is not set" "$T/err"' "no REDIS_URL: a warning"
 
 # --- the Redis cache, and a resumed run ---
 redis_start
