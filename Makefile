@@ -3,7 +3,8 @@
 #   make            build everything into $(O)/
 #   make check      install missing packages, build, run the tests
 #   make demo       the filters on generated stock data, with a report
-#   make bench      figures for the filters against yajl and jq
+#   make bench      figures: the filters against yajl and jq, ozon-extract
+#                   against curl
 #   make SANITIZE=1 ASan+UBSan build (into build-san/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -92,6 +93,7 @@ bench: deps
 	$(MAKE) all $(BENCH)
 	BIN=$(abspath $(O)/bin) BENCHBIN=$(abspath $(O)/bench) \
 	    sh bench/run.sh
+	BIN=$(abspath $(O)/bin) sh bench/extract.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

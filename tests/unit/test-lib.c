@@ -359,6 +359,73 @@ test_htab(void)
 	ht_free(&t);
 }
 
+static void
+test_ozon(void)
+{
+	static const struct {
+		const char *body;
+		int rc;
+		const char *rows;
+		size_t nrows, nbad;
+		const char *name;
+	} t[] = {
+		{ "{\"result\":{\"rows\":[{\"sku\":1,\"n\":\"a\\\"b\"},"
+		  "{\"sku\": 2}]}}", 0,
+		  "{\"sku\":1,\"n\":\"a\\\"b\"}\n{\"sku\": 2}\n", 2, 0,
+		  "rows as sent, one per line" },
+		{ "{\n \"result\": {\n  \"rows\": [\n   {\n    \"s\": \"x y\",\n"
+		  "    \"v\": [1, 2]\n   }\n  ]\n }\n}\n", 0,
+		  "{\"s\":\"x y\",\"v\":[1,2]}\n", 1, 0,
+		  "a row over several lines is made one" },
+		{ "{\"x\":[1,{\"rows\":[]}],\"result\":{\"a\":null,\"rows\":"
+		  "[5,{\"k\":true}],\"b\":1.5e3}}", 0, "{\"k\":true}\n", 2, 1,
+		  "other members checked and skipped; a number is a bad row" },
+		{ "{\"result\":{\"rows\":[]}}", 0, "", 0, 0, "an empty page" },
+		{ "{\"code\":8,\"message\":\"rate limit\",\"details\":[]}", -1,
+		  "", 0, 0, "an error answer has no rows" },
+		{ "{\"result\":{\"rows\":[{\"sku\":1,", -1, "", 0, 0,
+		  "truncated" },
+		{ "{\"result\":{\"rows\":[{\"sku\":01}]}}", -1, "", 0, 0,
+		  "a number with a leading zero" },
+		{ "{\"result\":{\"rows\":[{\"s\":\"\\x\"}]}}", -1, "", 0, 0,
+		  "a bad escape" },
+		{ "{\"result\":{\"rows\":[{\"s\":\"a\tb\"}]}}", -1, "", 0, 0,
+		  "a raw tab in a string" },
+		{ "{\"result\":{\"rows\":[]}} x", -1, "", 0, 0,
+		  "trailing garbage" },
+		{ "{\"result\":{\"rows\":[{\"a\":1,}]}}", -1, "", 0, 0,
+		  "a trailing comma" },
+	};
+	const struct ozon_endpoint *ep = ozon_endpoint("stock_on_warehouses");
+	struct ozon_page pg;
+	struct buf deep = { NULL, 0, 0 };
+	char err[128], name[160];
+	size_t i;
+	int rc;
+
+	memset(&pg, 0, sizeof pg);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		rc = ozon_parse(ep, t[i].body, strlen(t[i].body), &pg, err,
+		    sizeof err);
+		snprintf(name, sizeof name, "ozon_parse: %s", t[i].name);
+		ok(rc == t[i].rc && (rc != 0 || (pg.nrows == t[i].nrows &&
+		    pg.nbad == t[i].nbad)), name);
+		if (rc == 0)
+			is_str(pg.rows.p ? pg.rows.p : "", pg.rows.len,
+			    t[i].rows, "  its rows");
+	}
+	ozon_parse(ep, t[4].body, strlen(t[4].body), &pg, err, sizeof err);
+	is_str(pg.message.p, pg.message.len, "rate limit",
+	    "ozon_parse: an error answer's message");
+	buf_adds(&deep, "{\"result\":{\"rows\":[");
+	for (i = 0; i < 100000; i++)
+		buf_addc(&deep, '[');
+	ok(ozon_parse(ep, deep.p, deep.len, &pg, err, sizeof err) == -1,
+	    "ozon_parse: 100000 levels refused, no crash");
+	buf_free(&deep);
+	ozon_page_free(&pg);
+}
+
 int
 main(void)
 {
@@ -370,6 +437,7 @@ main(void)
 	test_record();
 	test_limits();
 	test_htab();
+	test_ozon();
 	printf("1..%d\n", ntests);
 	return failed != 0;
 }
