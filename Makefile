@@ -2,7 +2,7 @@
 #
 #   make            build everything into $(O)/
 #   make check      install missing packages, build, run the tests
-#   make demo       the filters on generated stock data, with a report
+#   make demo       the pipeline on the Ozon simulator, with a report
 #   make bench      figures: the filters against yajl and jq, ozon-extract
 #                   against curl
 #   make SANITIZE=1 ASan+UBSan build (into build-san/)
@@ -86,7 +86,7 @@ test: all
 	    prove -f tests/*.t
 
 demo: deps
-	$(MAKE) all $(BENCH)
+	$(MAKE) all
 	O=$(O) sh tools/demo.sh
 
 bench: deps
