@@ -98,11 +98,68 @@ log_request(const struct ozon_query *q, int attempt, int64_t ms,
 	log_end();
 }
 
-static int
-circle_is_open(const struct ozon_page *pg)
+/* What an answer means. */
+struct verdict {
+	int status;		/* 0: a page; -1: retry; else the exit status */
+	int throttled;		/* a 429: neither Ozon's fault nor a page */
+	int trip;		/* "Circle is open" */
+	int64_t wait;		/* Retry-After in seconds, or -1 */
+	char why[320];
+};
+
+static void
+append(char *s, size_t size, const char *more)
 {
-	return pg->message.len > 0 && memmem(pg->message.p, pg->message.len,
-	    "Circle is open", 14) != NULL;
+	size_t len = strlen(s);
+
+	snprintf(s + len, size - len, "%s", more);
+}
+
+/* Judge the last answer (rc from http_post), parsing it into pg. */
+static void
+judge(int rc, const struct ozon_query *q, struct ozon_page *pg,
+    struct verdict *v)
+{
+	char err[256];
+	int parsed;
+
+	memset(v, 0, sizeof *v);
+	v->status = -1;
+	v->wait = -1;
+	if (rc == -1) {
+		snprintf(v->why, sizeof v->why, "offset %ld: %s", q->offset,
+		    http.err);
+		return;
+	}
+	parsed = ozon_parse(ep, http.body.p, http.body.len, pg, err,
+	    sizeof err) == 0;
+	if (http.status == 200) {
+		if (parsed)
+			v->status = 0;
+		else
+			snprintf(v->why, sizeof v->why, "offset %ld: malformed "
+			    "answer: %s", q->offset, err);
+		return;
+	}
+	snprintf(v->why, sizeof v->why, "offset %ld: HTTP %ld%s%.*s",
+	    q->offset, http.status, pg->message.len ? ": " : "",
+	    (int)pg->message.len, pg->message.p ? pg->message.p : "");
+	if (pg->message.len > 0 && memmem(pg->message.p, pg->message.len,
+	    "Circle is open", 14)) {
+		v->trip = 1;
+		v->status = EX_UNAVAILABLE;
+	} else if (http.status == 401 || http.status == 403) {
+		v->status = EX_NOPERM;
+		append(v->why, sizeof v->why,
+		    " (check OZON_CLIENT_ID and OZON_API_KEY)");
+	} else if (http.status == 404) {
+		v->status = EX_CONFIG;
+		append(v->why, sizeof v->why, " (check OZON_API_URL)");
+	} else if (http.status == 429 || http.status == 503) {
+		v->throttled = http.status == 429;
+		v->wait = http.retry_after_s;
+	} else if (http.status < 500)
+		v->status = EX_SOFTWARE;	/* Ozon refuses what we sent */
 }
 
 /*
@@ -113,89 +170,57 @@ static int
 fetch(const struct ozon_query *q, const struct buf *body,
     struct ozon_page *pg)
 {
-	char err[256], why[320];
-	int64_t t0, ms, wait;
-	int attempt, rc, rate_limited = 0;
+	struct verdict v;
+	int64_t t0, ms;
+	int attempt, rc;
 
 	for (attempt = 1; ; attempt++) {
-		if (attempt > 1)
-			n.retries++;
 		rl_wait(&rl);
 		t0 = log_elapsed_ms();
 		rc = http_post(&http, url, body->p, body->len);
 		ms = log_elapsed_ms() - t0;
 		n.api_ms += ms;
 		n.requests++;
-		wait = -1;
-		rate_limited = 0;
-		if (rc == -1) {
-			snprintf(why, sizeof why, "%s", http.err);
-		} else if (http.status == 200) {
-			if (ozon_parse(ep, http.body.p, http.body.len, pg, err,
-			    sizeof err) == 0) {
-				log_request(q, attempt, ms, "ok");
-				cb_success(&cb);
-				return 0;
-			}
-			snprintf(why, sizeof why, "malformed answer: %s", err);
-		} else {
-			ozon_parse(ep, http.body.p, http.body.len, pg, err,
-			    sizeof err);
-			snprintf(why, sizeof why, "HTTP %ld%s%.*s", http.status,
-			    pg->message.len ? ": " : "", (int)pg->message.len,
-			    pg->message.p ? pg->message.p : "");
-			if (circle_is_open(pg)) {
-				log_request(q, attempt, ms, "circuit");
-				n.failures++;
-				cb_trip(&cb);
-				log_msg(LOG_ERROR, "offset %ld: %s: Ozon blocked "
-				    "the method; not calling it for %llds",
-				    q->offset, why, (long long)breaker_cooldown);
-				return EX_UNAVAILABLE;
-			}
-			if (http.status == 401 || http.status == 403) {
-				log_request(q, attempt, ms, "denied");
-				n.failures++;
-				log_msg(LOG_ERROR, "%s: check OZON_CLIENT_ID and "
-				    "OZON_API_KEY", why);
-				return EX_NOPERM;
-			}
-			if (http.status == 429 || http.status == 503)
-				wait = http.retry_after_s;
-			if (http.status == 429)
-				rate_limited = 1;
-			else if (http.status < 500) {
-				log_request(q, attempt, ms, "refused");
-				n.failures++;
-				log_msg(LOG_ERROR, "offset %ld: %s%s", q->offset,
-				    why, http.status == 404 ?
-				    " (check OZON_API_URL)" : "");
-				return http.status == 404 ? EX_CONFIG :
-				    EX_SOFTWARE;
-			}
+		judge(rc, q, pg, &v);
+		log_request(q, attempt, ms, v.status == 0 ? "ok" :
+		    v.status == -1 ? "retry" : "failed");
+		if (v.status == 0) {
+			cb_success(&cb);
+			return 0;
 		}
 		n.failures++;
-		log_request(q, attempt, ms, "retry");
+		if (v.trip) {
+			cb_trip(&cb);
+			log_msg(LOG_ERROR, "%s: Ozon blocked the method; not "
+			    "calling it for %llds", v.why,
+			    (long long)breaker_cooldown);
+			return v.status;
+		}
+		if (v.status > 0) {
+			log_msg(LOG_ERROR, "%s", v.why);
+			return v.status;
+		}
 		/* throttling is not a fault of Ozon's; the rest counts */
-		if (!rate_limited && cb_failure(&cb)) {
-			log_msg(LOG_ERROR, "offset %ld: %s; circuit open for "
-			    "%llds after %d failures in a row", q->offset, why,
+		if (!v.throttled && cb_failure(&cb)) {
+			log_msg(LOG_ERROR, "%s; circuit open for %llds after %d "
+			    "failures in a row", v.why,
 			    (long long)breaker_cooldown, cb.failures);
 			return EX_UNAVAILABLE;
 		}
 		if (attempt >= attempts) {
-			log_msg(LOG_ERROR, "offset %ld: %s; giving up, "
-			    "attempts: %d", q->offset, why, attempt);
-			return rate_limited ? EX_TEMPFAIL : EX_UNAVAILABLE;
+			log_msg(LOG_ERROR, "%s; giving up, attempts: %d", v.why,
+			    attempt);
+			return v.throttled ? EX_TEMPFAIL : EX_UNAVAILABLE;
 		}
-		if (wait > retry_after_max) {
-			log_msg(LOG_ERROR, "offset %ld: %s; Retry-After %lds is "
-			    "past --retry-after-max", q->offset, why, wait);
+		if (v.wait > retry_after_max) {
+			log_msg(LOG_ERROR, "%s; Retry-After %llds is past "
+			    "--retry-after-max", v.why, (long long)v.wait);
 			return EX_TEMPFAIL;
 		}
-		log_msg(LOG_WARN, "offset %ld: %s; retry %d of %lld",
-		    q->offset, why, attempt, (long long)attempts - 1);
-		sleep_us(wait >= 0 ? wait * 1000000 : backoff_us(attempt));
+		log_msg(LOG_WARN, "%s; retry %d of %lld", v.why, attempt,
+		    (long long)attempts - 1);
+		n.retries++;
+		sleep_us(v.wait >= 0 ? v.wait * 1000000 : backoff_us(attempt));
 	}
 }
 
