@@ -65,6 +65,7 @@ for r in 1 2 3; do
 done
 timed oe "$BIN/ozon-extract"
 rows=$(wc -l <"$tmp/oe.out" | tr -d ' ')
+reqs=$(grep '"event":"summary"' "$tmp/oe.err" | sed 's/.*"api_requests":\([0-9]*\).*/\1/')
 cpu=$(awk '{ print $2 + $3 }' "$tmp/oe.best")
 rss=$(awk '{ print $4 }' "$tmp/oe.best")
 
@@ -77,6 +78,7 @@ timed val "$BIN/etl-validate" <"$tmp/oe.out"
 vcpu=$(awk '{ print $2 + $3 }' "$tmp/val.time")
 
 echo "ozon-extract bench: $pages pages of 1000 rows from the simulator, rate limit off, best of 3"
+echo "requests: curl $pages, ozon-extract $reqs (it asks for the next page while it parses one)"
 awk -v rows="$rows" -v pages="$pages" -v oe="$best_oe" -v cu="$best_curl" \
     -v cpu="$cpu" -v vcpu="$vcpu" -v rss="$rss" -v rss_small="$rss_small" 'BEGIN {
 	printf "%-14s %8s %10s %9s %8s\n", "", "wall s", "rows/s", "pages/s", "cpu s"

@@ -48,6 +48,8 @@ static struct out out;
 static char *url;
 static char *log_url;		/* url without any user:password@ */
 static uint64_t rng;
+static size_t full_bytes;	/* the largest answer that held a full page */
+static long prefetched = -1;	/* the offset of the request in flight */
 static struct {
 	int64_t pages, rows, rejected, requests, failures, retries, api_ms;
 	int64_t hits, misses;
@@ -162,6 +164,53 @@ judge(int rc, const struct ozon_query *q, struct ozon_page *pg,
 		v->status = EX_SOFTWARE;	/* Ozon refuses what we sent */
 }
 
+/* The cache key of a request: Client-Id, endpoint, body; no secret. */
+static void
+page_key(const struct buf *body, struct buf *key)
+{
+	key->len = 0;
+	buf_adds(key, "ozon-etl:page:");
+	buf_adds(key, hopts.client_id);
+	buf_addc(key, ':');
+	buf_adds(key, ep->path);
+	buf_addc(key, ':');
+	buf_add(key, body->p, body->len);
+	buf_addc(key, '\0');
+}
+
+/*
+ * The answer to q just came in and looks like a full page: send the
+ * request for the next page now, so that Ozon prepares it while this one
+ * is parsed and written.  Not when this request is a probe, when
+ * --max-pages stops first, or when the cache has the next page.
+ */
+static void
+prefetch(const struct ozon_query *q)
+{
+	static struct buf body, key;
+	struct ozon_query nq = *q;
+	redisReply *rep;
+	int have;
+
+	if (cb.probing || full_bytes == 0 || http.body.len < full_bytes -
+	    full_bytes / 10 || (max_pages && n.pages + 1 >= max_pages))
+		return;
+	nq.offset += nq.limit;
+	ep->body(&nq, &body);
+	if (cache_mode == CACHE_USE && rds.c) {
+		page_key(&body, &key);
+		rep = rds_cmd(&rds, "EXISTS %s", key.p);
+		have = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer;
+		freeReplyObject(rep);
+		if (have)
+			return;
+	}
+	rl_wait(&rl);
+	http_send(&http, url, body.p, body.len);
+	n.requests++;
+	prefetched = nq.offset;
+}
+
 /*
  * Fetch one page into pg, with retries.  Returns 0, or the exit status
  * that ends the run (the reason logged).
@@ -175,17 +224,29 @@ fetch(const struct ozon_query *q, const struct buf *body,
 	int attempt, rc;
 
 	for (attempt = 1; ; attempt++) {
-		rl_wait(&rl);
 		t0 = log_elapsed_ms();
-		rc = http_post(&http, url, body->p, body->len);
+		if (attempt == 1 && http.busy && prefetched == q->offset)
+			rc = http_wait(&http);	/* sent with the last page */
+		else {
+			http_cancel(&http);
+			rl_wait(&rl);
+			t0 = log_elapsed_ms();
+			rc = http_post(&http, url, body->p, body->len);
+			n.requests++;
+		}
 		ms = log_elapsed_ms() - t0;
 		n.api_ms += ms;
-		n.requests++;
+		prefetched = -1;
+		if (rc == 0 && http.status == 200)
+			prefetch(q);
 		judge(rc, q, pg, &v);
 		log_request(q, attempt, ms, v.status == 0 ? "ok" :
 		    v.status == -1 ? "retry" : "failed");
 		if (v.status == 0) {
 			cb_success(&cb);
+			if (pg->nrows == (size_t)q->limit &&
+			    http.body.len > full_bytes)
+				full_bytes = http.body.len;
 			return 0;
 		}
 		n.failures++;
@@ -291,14 +352,7 @@ extract(void)
 			break;
 		}
 		ep->body(&q, &body);
-		key.len = 0;
-		buf_adds(&key, "ozon-etl:page:");
-		buf_adds(&key, hopts.client_id);
-		buf_addc(&key, ':');
-		buf_adds(&key, ep->path);
-		buf_addc(&key, ':');
-		buf_add(&key, body.p, body.len);
-		buf_addc(&key, '\0');
+		page_key(&body, &key);
 		if (cached(key.p, &pg) == 0)
 			n.hits++;
 		else {

@@ -460,12 +460,13 @@ struct http_opts {
 };
 
 struct http {
-	void *curl;
+	void *curl, *multi;
 	struct curl_slist *hdr;
 	struct buf body;	/* the last answer, decoded */
-	long status;		/* its HTTP status */
+	struct buf next;	/* the answer coming in */
+	int busy;		/* a request is in flight */
+	long status;		/* the last answer's HTTP status */
 	long retry_after_s;	/* its Retry-After in seconds, or -1 */
-	int timed_out;		/* the last failure was a timeout */
 	long connections;	/* opened so far: 1 when keep-alive held */
 	char err[256];		/* the last transport error */
 };
@@ -474,11 +475,20 @@ struct http {
 int http_init(struct http *, const struct http_opts *, char *err,
     size_t errlen);
 /*
- * POST body to url.  Returns 0 with h->status and h->body set whatever
- * the status, or -1 with h->err set when no answer came (connection,
- * timeout, reset, truncated body).
+ * Send a POST of body to url and return without waiting for the answer;
+ * h->body keeps the last answer meanwhile.  One request at a time.
  */
+void http_send(struct http *, const char *url, const char *body, size_t n);
+/*
+ * Wait for the request in flight.  Returns 0 with h->status and h->body
+ * set whatever the status, or -1 with h->err set when no answer came
+ * (connection, timeout, reset, truncated body).
+ */
+int http_wait(struct http *);
+/* http_send and http_wait. */
 int http_post(struct http *, const char *url, const char *body, size_t n);
+/* Drop the request in flight, if any. */
+void http_cancel(struct http *);
 void http_free(struct http *);
 
 /* ---- lib/filter.c: the loop every NDJSON filter runs ---- */

@@ -2,7 +2,7 @@
 # ozon-extract against the Ozon simulator: pages, faults and retries,
 # the rate limit, the circuit breaker, the Redis cache, secrets.
 . "$TOP/tests/lib.sh"
-plan 75
+plan 77
 
 export ETL_STATE_DIR=$T/state
 mkdir -p "$ETL_STATE_DIR"
@@ -52,6 +52,14 @@ is "$RC/$(jq -r .body "$T/sim.log" | head -n 1)" \
     '0/{"limit":700,"offset":0,"warehouse_type":"NOT_EXPRESS_DARK_STORE"}' \
     "--limit and --warehouse-type go into the body"
 ok '! grep -q ДАРКСТОР "$T/out"' "and the answer is the one asked for"
+is "$(requests)/$(summary pages)" "$(summary pages)/$(summary pages)" \
+    "the next page is asked for early, but never one too many"
+# a page asked for early that fails is retried like any other
+reset_sim
+sim_control '{"faults": ["2000:500"]}'
+run ozon-extract $FAST
+is "$RC/$(wc -l <"$T/out" | tr -d ' ')/$(summary retries)" "0/2500/1" \
+    "an early request that fails is retried"
 
 # --- usage and configuration ---
 run ozon-extract --limit 1001
