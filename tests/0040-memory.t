@@ -1,9 +1,10 @@
 #!/bin/sh
 # Memory: both filters over every corpus class, a 2 MiB line and the
-# fixture, under valgrind memcheck (no errors, no definite leaks), or,
-# in a SANITIZE=1 build, under ASan, UBSan and LeakSanitizer.
+# fixture, and ozon-extract through faults from the simulator, under
+# valgrind memcheck (no errors, no definite leaks), or, in a SANITIZE=1
+# build, under ASan, UBSan and LeakSanitizer.
 . "$TOP/tests/lib.sh"
-plan 4
+plan 6
 
 {
 	cat "$TOP"/tests/corpus/validate/*.in
@@ -36,6 +37,15 @@ rc=$?
 is "$rc" 0 "etl-normalize under $how: exit 0"
 ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/n.err"' \
     "etl-normalize under $how: clean"
+
+# a retried truncated answer, a malformed page, a page asked for early
+sim_start --fault 1000:truncate --fault 0:malformed || exit 1
+ETL_STATE_DIR=$T check ozon-extract --backoff-base 5 >/dev/null \
+    2>"$T/x.err" 3>/dev/null
+rc=$?
+is "$rc" 0 "ozon-extract under $how: exit 0"
+ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/x.err"' \
+    "ozon-extract under $how: clean"
 if [ "$_failed" -ne 0 ]; then
-	grep -v '"event"' "$T/v.err" "$T/n.err" | head -n 40 >&2
+	grep -hv '"event"' "$T/v.err" "$T/n.err" "$T/x.err" | head -n 40 >&2
 fi
