@@ -623,16 +623,7 @@ main(int argc, char *argv[])
 		log_msg(LOG_INFO, "circuit half-open: one request decides");
 	status = extract();
 out:
-	out_flush(&out);
-	if (out.err && out.err != EPIPE) {
-		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
-		status = EX_IOERR;
-	}
-	out_free(&out);
-	if (rej_flush() == -1 && status != EX_IOERR) {
-		log_msg(LOG_ERROR, "reject stream: write failed");
-		status = EX_IOERR;
-	}
+	status = out_close(&out, status);
 	log_begin(LOG_INFO, "summary");
 	log_int("in", n.rows);
 	log_int("out", n.rows - n.rejected);

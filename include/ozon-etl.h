@@ -221,6 +221,12 @@ int out_maybe_flush(struct out *);
 int out_flush(struct out *);
 /* Flush, then write p[0..len) straight out, unbuffered. */
 int out_write(struct out *, const char *p, size_t len);
+/*
+ * End a tool's output: flush and free o (stdout) and flush the reject
+ * stream.  Returns status, or 74 when a write failed (logged); a reader
+ * of stdout that went away (EPIPE) is not a failure.
+ */
+int out_close(struct out *, int status);
 void out_free(struct out *);
 
 /* ---- lib/log.c: structured log lines on stderr ---- */

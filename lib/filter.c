@@ -121,21 +121,13 @@ filter_run(struct filter *f, void (*extra)(void *))
 	 * judged against the reject limit.
 	 */
 	out_flush(&out);
-	if (out.err && out.err != EPIPE) {
-		log_msg(LOG_ERROR, "stdout: %s", strerror(out.err));
-		status = EX_IOERR;
-	} else if (!out.err && status == 0 && ((f->strict &&
-	    f->rejected > 0) || limit_exceeded(&f->max_rejects, f->rejected,
-	    f->in))) {
+	if (!out.err && status == 0 && ((f->strict && f->rejected > 0) ||
+	    limit_exceeded(&f->max_rejects, f->rejected, f->in))) {
 		log_msg(LOG_ERROR, "%lu of %lu records rejected: past the "
 		    "limit", f->rejected, f->in);
 		status = EX_DATAERR;
 	}
-	out_free(&out);
-	if (rej_flush() == -1 && status != EX_IOERR) {
-		log_msg(LOG_ERROR, "reject stream: write failed");
-		status = EX_IOERR;
-	}
+	status = out_close(&out, status);
 
 	log_begin(LOG_INFO, "summary");
 	log_int("in", (int64_t)f->in);

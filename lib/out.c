@@ -1,5 +1,6 @@
 /* Buffered writers that write whole lines and remember the first error. */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ozon-etl.h"
@@ -61,6 +62,22 @@ out_maybe_flush(struct out *o)
 	if (o->b.len < OUT_FLUSH_AT)
 		return o->err ? -1 : 0;
 	return out_flush(o);
+}
+
+int
+out_close(struct out *o, int status)
+{
+	out_flush(o);
+	if (o->err && o->err != EPIPE) {
+		log_msg(LOG_ERROR, "stdout: %s", strerror(o->err));
+		status = EX_IOERR;
+	}
+	out_free(o);
+	if (rej_flush() == -1 && status != EX_IOERR) {
+		log_msg(LOG_ERROR, "reject stream: write failed");
+		status = EX_IOERR;
+	}
+	return status;
 }
 
 void

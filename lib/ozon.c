@@ -182,10 +182,32 @@ literal(struct scan *s, const char *word)
 
 static int value(struct scan *, int depth);
 
+/*
+ * After a member or element: 1 at the closer (passed), 0 at a comma
+ * (passed, and the white space after it), -1 at anything else.
+ */
+static int
+after(struct scan *s, char close)
+{
+	ws(s);
+	if (s->p >= s->e)
+		return -1;
+	if (*s->p == close) {
+		s->p++;
+		return 1;
+	}
+	if (*s->p++ != ',')
+		return -1;
+	ws(s);
+	return 0;
+}
+
 /* Members of an object or elements of an array, after its opener. */
 static int
 members(struct scan *s, int depth, char close)
 {
+	int rc;
+
 	ws(s);
 	if (s->p < s->e && *s->p == close) {
 		s->p++;
@@ -202,16 +224,8 @@ members(struct scan *s, int depth, char close)
 		}
 		if (value(s, depth + 1) == -1)
 			return -1;
-		ws(s);
-		if (s->p >= s->e)
-			return -1;
-		if (*s->p == close) {
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
-		ws(s);
+		if ((rc = after(s, close)) != 0)
+			return rc > 0 ? 0 : -1;
 	}
 }
 
@@ -276,6 +290,7 @@ static int
 rows(struct scan *s)
 {
 	const char *row;
+	int rc;
 
 	s->pg->has_rows = 1;
 	ws(s);
@@ -300,16 +315,8 @@ rows(struct scan *s)
 			s->pg->bad_at[s->pg->nbad++] = s->pg->nrows;
 		}
 		s->pg->nrows++;
-		ws(s);
-		if (s->p >= s->e)
-			return -1;
-		if (*s->p == ']') {
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
-		ws(s);
+		if ((rc = after(s, ']')) != 0)
+			return rc > 0 ? 0 : -1;
 	}
 }
 
@@ -330,6 +337,7 @@ static int
 object(struct scan *s, int depth)
 {
 	const char *k, *kend, *v;
+	int rc;
 
 	s->p++;
 	ws(s);
@@ -368,16 +376,8 @@ object(struct scan *s, int depth)
 				    s->p - v - 2));
 			}
 		}
-		ws(s);
-		if (s->p >= s->e)
-			return -1;
-		if (*s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
-		ws(s);
+		if ((rc = after(s, '}')) != 0)
+			return rc > 0 ? 0 : -1;
 	}
 }
 
