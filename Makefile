@@ -33,11 +33,13 @@ HARDEN    = -fstack-protector-strong
 ifneq ($(SANITIZE),1)
 HARDEN   += -D_FORTIFY_SOURCE=2
 endif
+PG_INC   := $(shell pg_config --includedir 2>/dev/null || \
+              echo /usr/include/postgresql)
 ETL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN_FLAGS) \
-              -Iinclude -DDATADIR='"$(DATADIR)"' -MMD -MP
+              -Iinclude -I$(PG_INC) -DDATADIR='"$(DATADIR)"' -MMD -MP
 ETL_LDFLAGS = $(SAN_FLAGS)
 
-TOOLS   = ozon-extract etl-validate etl-normalize
+TOOLS   = ozon-extract etl-validate etl-normalize etl-ctl
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITS   = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/*.c))
@@ -49,6 +51,7 @@ MAN7    = $(wildcard man/man7/*.7)
 LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
 LIBS_etl-normalize = -lyajl
+LIBS_etl-ctl       = -lpq
 
 all: $(BINS) $(UNITS)
 
@@ -101,14 +104,16 @@ install: $(BINS)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(DATADIR)/sql
 	install -m 644 sql/warehouses.tsv $(DESTDIR)$(DATADIR)
+	install -m 644 sql/[0-9]*.sql $(DESTDIR)$(DATADIR)/sql
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
-	rm -f $(DESTDIR)$(DATADIR)/warehouses.tsv
-	-rmdir $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(DATADIR)/warehouses.tsv $(DESTDIR)$(DATADIR)/sql/*.sql
+	-rmdir $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR)
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

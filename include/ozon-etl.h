@@ -497,6 +497,20 @@ int http_post(struct http *, const char *url, const char *body, size_t n);
 void http_cancel(struct http *);
 void http_free(struct http *);
 
+/* ---- lib/db.c: PostgreSQL (libpq) ---- */
+struct pg_conn;		/* a PGconn */
+
+/*
+ * Connect from ETL_DATABASE_URL (a URI or conninfo; empty: libpq's PG*
+ * variables), named tool, with ETL_STATEMENT_TIMEOUT (10min) and
+ * ETL_LOCK_TIMEOUT (30s).  Returns the connection, or NULL with libpq's
+ * reason in err.
+ */
+struct pg_conn *db_connect(const char *tool, char *err, size_t errlen);
+/* Run SQL that returns nothing of interest.  0, or -1 with err set. */
+int db_exec(struct pg_conn *, const char *sql, char *err, size_t errlen);
+void db_close(struct pg_conn *);
+
 /* ---- lib/filter.c: the loop every NDJSON filter runs ---- */
 struct filter {
 	size_t max_line;	/* longest line accepted */

@@ -13,6 +13,9 @@
 #                       OZON_* variables for it; its log is $T/sim.log
 #   sim_control JSON    change its faults or data set
 #   redis_start         a throwaway redis-server; exports REDIS_URL
+#   pg_start            a throwaway PostgreSQL cluster on a socket in $T;
+#                       exports PG* and ETL_DATABASE_URL; pg_stop stops it
+#                       (immediate mode), pg_restart starts it again
 
 set -u
 export LC_ALL=C.UTF-8
@@ -26,9 +29,11 @@ FIX="$TOP/tests/fixtures"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ozon-etl-test.XXXXXX")
 _pids=""
+_stops=""
 _cleanup() {
 	for _p in $_pids; do kill "$_p" 2>/dev/null; done
 	for _p in $_pids; do wait "$_p" 2>/dev/null; done
+	[ -n "$_stops" ] && eval "$_stops" >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap _cleanup EXIT
@@ -126,3 +131,32 @@ redis_start() {
 # a key that must never show up anywhere
 SIM_KEY=sk-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 SIM_CLIENT=424242
+
+pg_start() {
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	mkdir -p "$T/pg"
+	_as=""
+	if [ "$(id -u)" -eq 0 ]; then
+		# initdb refuses root: the cluster belongs to postgres
+		chmod 711 "$T"
+		chown postgres "$T/pg"
+		_as="runuser -u postgres --"
+	fi
+	$_as "$PGBIN/initdb" -D "$T/pg/data" -A trust -U postgres -E UTF8 \
+	    --locale=C.UTF-8 --no-sync >"$T/pg.log" 2>&1 || return 1
+	pg_restart || return 1
+	_stops="$_stops $_as $PGBIN/pg_ctl -D $T/pg/data -m immediate stop;"
+	export PGHOST="$T/pg" PGUSER=postgres PGDATABASE=postgres
+	export ETL_DATABASE_URL="host=$T/pg user=postgres dbname=postgres"
+}
+
+pg_restart() {
+	$_as "$PGBIN/pg_ctl" -D "$T/pg/data" -w -l "$T/pg/server.log" \
+	    -o "-k $T/pg -c listen_addresses= -c fsync=off" start \
+	    >>"$T/pg.log" 2>&1
+}
+
+pg_stop() {
+	$_as "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop \
+	    >>"$T/pg.log" 2>&1
+}

@@ -1,0 +1,79 @@
+/*
+ * PostgreSQL (libpq): a connection from ETL_DATABASE_URL or libpq's own
+ * PG* variables, with timeouts that keep a stuck run from holding locks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "ozon-etl.h"
+
+/* libpq's message, first line only, without its trailing newline. */
+static void
+first_line(const char *msg, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+struct pg_conn *
+db_connect(const char *tool, char *err, size_t errlen)
+{
+	const char *url = env_str("ETL_DATABASE_URL", "");
+	const char *keys[] = { "dbname", "application_name",
+	    "connect_timeout", NULL };
+	const char *vals[] = { url, tool, "10", NULL };
+	char set[256];
+	PGconn *c;
+	PGresult *r;
+
+	/* expand_dbname: the URL or conninfo stands for all its parts */
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		first_line(PQerrorMessage(c), err, errlen);
+		PQfinish(c);
+		return NULL;
+	}
+	snprintf(set, sizeof set, "SET statement_timeout = '%s'; "
+	    "SET lock_timeout = '%s'; SET client_encoding = 'UTF8'; "
+	    "SET client_min_messages = warning",
+	    env_str("ETL_STATEMENT_TIMEOUT", "10min"),
+	    env_str("ETL_LOCK_TIMEOUT", "30s"));
+	r = PQexec(c, set);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		first_line(PQerrorMessage(c), err, errlen);
+		PQclear(r);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(r);
+	return (struct pg_conn *)c;
+}
+
+int
+db_exec(struct pg_conn *conn, const char *sql, char *err, size_t errlen)
+{
+	PGconn *c = (PGconn *)conn;
+	PGresult *r;
+	int rc = 0;
+
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		first_line(PQerrorMessage(c), err, errlen);
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+void
+db_close(struct pg_conn *c)
+{
+	if (c)
+		PQfinish((PGconn *)c);
+}
