@@ -23,7 +23,7 @@ db_connect(const char *tool, char *err, size_t errlen)
 	const char *keys[] = { "dbname", "application_name",
 	    "connect_timeout", NULL };
 	const char *vals[] = { url, tool, "10", NULL };
-	char set[256];
+	const char *params[2];
 	PGconn *c;
 	PGresult *r;
 
@@ -38,13 +38,15 @@ db_connect(const char *tool, char *err, size_t errlen)
 		PQfinish(c);
 		return NULL;
 	}
-	snprintf(set, sizeof set, "SET statement_timeout = '%s'; "
-	    "SET lock_timeout = '%s'; SET client_encoding = 'UTF8'; "
-	    "SET client_min_messages = warning",
-	    env_str("ETL_STATEMENT_TIMEOUT", "10min"),
-	    env_str("ETL_LOCK_TIMEOUT", "30s"));
-	r = PQexec(c, set);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+	/* values from the environment go in as parameters, never as SQL */
+	params[0] = env_str("ETL_STATEMENT_TIMEOUT", "10min");
+	params[1] = env_str("ETL_LOCK_TIMEOUT", "30s");
+	r = PQexecParams(c, "SELECT set_config('statement_timeout', $1, false), "
+	    "set_config('lock_timeout', $2, false), "
+	    "set_config('client_encoding', 'UTF8', false), "
+	    "set_config('client_min_messages', 'warning', false)", 2, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		first_line(PQerrorMessage(c), err, errlen);
 		PQclear(r);
 		PQfinish(c);
