@@ -39,7 +39,7 @@ ETL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN_FLAGS) \
               -Iinclude -I$(PG_INC) -DDATADIR='"$(DATADIR)"' -MMD -MP
 ETL_LDFLAGS = $(SAN_FLAGS)
 
-TOOLS   = ozon-extract etl-validate etl-normalize etl-ctl
+TOOLS   = ozon-extract etl-validate etl-normalize etl-load etl-ctl
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITS   = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/*.c))
@@ -52,6 +52,7 @@ LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
 LIBS_etl-normalize = -lyajl
 LIBS_etl-ctl       = -lpq
+LIBS_etl-load      = -lpq -lyajl
 
 all: $(BINS) $(UNITS)
 
