@@ -381,7 +381,12 @@ db_failed(const char *what, PGresult *res)
 	const char *msg = PQerrorMessage(pg);
 
 	log_msg(LOG_ERROR, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
-	if (PQstatus(pg) != CONNECTION_OK)
+	/*
+	 * The server went away: the connection is gone, or the error is
+	 * libpq's own (no SQLSTATE), a connection exception or a shutdown.
+	 */
+	if (PQstatus(pg) != CONNECTION_OK || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 		return EX_UNAVAILABLE;
 	if (state && (strcmp(state, "55P03") == 0 ||	/* lock_not_available */
 	    strcmp(state, "57014") == 0))		/* query_canceled */

@@ -192,7 +192,7 @@ rec_keyis(const struct record *r, size_t i, const char *key, size_t klen)
 /*
  * Set field key to a value of the given type (for J_NUMBER and J_RAW the
  * text is JSON).  An existing field keeps its place; a new one is added
- * at the end.
+ * at the end.  v may point into the record itself (another field's value).
  */
 void rec_set(struct record *, const char *key, int type, const char *v,
     size_t vlen);

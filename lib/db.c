@@ -16,6 +16,14 @@ first_line(const char *msg, char *err, size_t errlen)
 	snprintf(err, errlen, "%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* Server notices go to the log, one line each, not raw to stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_msg(LOG_WARN, "database: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 struct pg_conn *
 db_connect(const char *tool, char *err, size_t errlen)
 {
@@ -38,6 +46,7 @@ db_connect(const char *tool, char *err, size_t errlen)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, notice, NULL);
 	/* values from the environment go in as parameters, never as SQL */
 	params[0] = env_str("ETL_STATEMENT_TIMEOUT", "10min");
 	params[1] = env_str("ETL_LOCK_TIMEOUT", "30s");

@@ -261,8 +261,17 @@ rec_set(struct record *r, const char *key, int type, const char *v,
     size_t vlen)
 {
 	struct field *f;
-	int i;
+	size_t klen = strlen(key), off = 0;
+	int i, inside;
 
+	/* v may be one of r's own values: room first, then find it again */
+	inside = r->store.p && v >= r->store.p && v < r->store.p + r->store.len;
+	if (inside)
+		off = (size_t)(v - r->store.p);
+	if (r->store.cap - r->store.len < klen + vlen)
+		buf_grow(&r->store, klen + vlen);
+	if (inside)
+		v = r->store.p + off;
 	if ((i = rec_find(r, key)) >= 0)
 		f = &r->f[i];
 	else {
@@ -272,8 +281,8 @@ rec_set(struct record *r, const char *key, int type, const char *v,
 		}
 		f = &r->f[r->n++];
 		f->koff = r->store.len;
-		f->klen = strlen(key);
-		buf_add(&r->store, key, f->klen);
+		f->klen = klen;
+		buf_add(&r->store, key, klen);
 	}
 	f->type = type;
 	f->voff = r->store.len;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Write sql/002_seed_warehouses.sql from sql/warehouses.tsv, the one source
-# of the default mapping.  Run it after changing the TSV; a test checks
-# that the two agree.
+# Print sql/002_seed_warehouses.sql from sql/warehouses.tsv, the one
+# source of the default mapping:
+#   sh tools/gen-seed.sh > sql/002_seed_warehouses.sql
+# after changing the TSV; a test checks that the two agree.
 set -eu
 cd "$(dirname "$0")/.."
 {
@@ -16,4 +17,4 @@ cd "$(dirname "$0")/.."
 	NF >= 2 { printf "%s\t(%s, %s, %s, %s, '\''seed'\'', 1.0)", sep, q($1), q($2), q($3), q($4); sep = ",\n" }
 	END { print "" }'
 	echo "ON CONFLICT (original_name, source_type) DO NOTHING;"
-} >sql/002_seed_warehouses.sql
+}

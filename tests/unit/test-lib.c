@@ -315,6 +315,24 @@ test_record(void)
 	is_str(out.p, out.len, "{\"a\":\"x\\\"\",\"b\":2,\"c\":[],\"d\":null}\n",
 	    "rec_set keeps places and appends");
 	ok(rec_find(&r, "b") == 1 && rec_find(&r, "zz") == -1, "rec_find");
+	/* a value copied from the record itself, while the store grows */
+	{
+		char key[16];
+		int k, good = 1;
+
+		rec_parse(&r, "{\"long\":\"0123456789abcdefghijklmnopqrstuvwxyz\"}",
+		    48);
+		for (k = 0; k < 200; k++) {
+			snprintf(key, sizeof key, "copy%d", k);
+			rec_set(&r, key, J_STRING, rec_val(&r, 0), r.f[0].vlen);
+		}
+		for (k = 1; k <= 200; k++)
+			good &= r.f[k].vlen == 36 && memcmp(rec_val(&r,
+			    (size_t)k), "0123456789abcdefghijklmnopqrstuvwxyz",
+			    36) == 0;
+		ok(good, "rec_set: a value of the record itself, copied 200 "
+		    "times while the store grows");
+	}
 	rec_free(&r);
 	buf_free(&out);
 	buf_free(&deep);
