@@ -50,7 +50,7 @@ MAN7    = $(wildcard man/man7/*.7)
 
 LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
-LIBS_etl-normalize = -lyajl
+LIBS_etl-normalize = -lpq -lhiredis -lyajl
 LIBS_etl-ctl       = -lpq
 LIBS_etl-load      = -lpq -lyajl
 

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+
 #include "ozon-etl.h"
 
 #define MEMO_MAX	4096	/* distinct names remembered */
@@ -32,6 +35,85 @@ static struct htab memo;
 static struct buf canon;
 static unsigned long matched[3], unknown_names, unlogged;
 static int memo_full;
+static const char *source;	/* where the mapping came from */
+
+/* Active mappings an operator stands behind: manual before seed. */
+static const char mapping_sql[] =
+    "SELECT coalesce(string_agg(original_name || E'\\t' ||"
+    " normalized_name || E'\\t' || coalesce(cluster_name, '') || E'\\t' ||"
+    " coalesce(warehouse_code, ''), E'\\n'"
+    " ORDER BY source_type <> 'manual', id), '')"
+    " FROM warehouse_normalization"
+    " WHERE is_active AND source_type <> 'auto_detected'"
+    " AND concat(original_name, normalized_name, cluster_name,"
+    "  warehouse_code) !~ '[\\t\\n\\r]'";
+
+/*
+ * The mapping from warehouse_normalization, with one query, through the
+ * Redis cache when there is one: the key holds the mapping of the
+ * current version, and every change of a mapping bumps the version.
+ */
+static int
+load_db_mapping(void)
+{
+	struct rds rds = { NULL };
+	struct buf key = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+	struct pg_conn *conn;
+	redisReply *rep;
+	PGresult *res;
+	char err[512];
+	int rc = 0;
+
+	if (env_str("REDIS_URL", NULL) && rds_open(&rds, env_str("REDIS_URL",
+	    NULL), 1000, err, sizeof err) == -1)
+		log_msg(LOG_WARN, "redis: %s; going on without it", err);
+	buf_adds(&key, "ozon-etl:mapping:");
+	rep = rds_cmd(&rds, "GET ozon-etl:mapping:version");
+	buf_adds(&key, rep && rep->type == REDIS_REPLY_STRING ? rep->str : "0");
+	buf_addc(&key, '\0');
+	freeReplyObject(rep);
+	rep = rds_cmd(&rds, "GET %s", key.p);
+	if (rep && rep->type == REDIS_REPLY_STRING) {
+		buf_add(&text, rep->str, rep->len);
+		source = "redis";
+	}
+	freeReplyObject(rep);
+	if (source == NULL) {
+		if ((conn = db_connect("etl-normalize", err, sizeof err)) ==
+		    NULL) {
+			log_msg(LOG_ERROR, "database: %s", err);
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
+		res = PQexec((PGconn *)conn, mapping_sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1)
+			buf_adds(&text, PQgetvalue(res, 0, 0));
+		else {
+			log_msg(LOG_ERROR, "warehouse_normalization: %.*s",
+			    (int)strcspn(PQerrorMessage((PGconn *)conn), "\n"),
+			    PQerrorMessage((PGconn *)conn));
+			rc = EX_UNAVAILABLE;
+		}
+		PQclear(res);
+		db_close(conn);
+		if (rc)
+			goto out;
+		source = "database";
+		freeReplyObject(rds_cmd(&rds, "SET %s %b EX 86400", key.p,
+		    text.p ? text.p : "", text.len));
+	}
+	buf_addc(&text, '\0');
+	if (map_parse(&map, text.p, text.len - 1, 1, err, sizeof err) == -1) {
+		log_msg(LOG_ERROR, "warehouse_normalization: %s", err);
+		rc = EX_CONFIG;
+	}
+out:
+	rds_close(&rds);
+	buf_free(&key);
+	buf_free(&text);
+	return rc;
+}
 
 static void
 log_unknown(const char *name, size_t n)
@@ -236,7 +318,7 @@ main(int argc, char *argv[])
 		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
 		return EX_CONFIG;
 	}
-	path = env_str("ETL_MAPPING_FILE", DATADIR "/warehouses.tsv");
+	path = env_str("ETL_MAPPING_FILE", NULL);
 	while ((c = getopt_long(argc, argv, "L:m:r:s", longopts, NULL)) != -1)
 		switch (c) {
 		case 'L':
@@ -262,10 +344,25 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc)
 		usage();
-	if (map_load(&map, path, err, sizeof err) == -1) {
-		log_msg(LOG_ERROR, "%s: %s", path, err);
-		return EX_CONFIG;
+	/* -m, ETL_MAPPING_FILE, the database, the installed file */
+	if (path == NULL && env_str("ETL_DATABASE_URL", NULL)) {
+		if ((status = load_db_mapping()) != 0)
+			return status;
+		path = "warehouse_normalization";
+	} else {
+		if (path == NULL)
+			path = DATADIR "/warehouses.tsv";
+		if (map_load(&map, path, err, sizeof err) == -1) {
+			log_msg(LOG_ERROR, "%s: %s", path, err);
+			return EX_CONFIG;
+		}
+		source = "file";
 	}
+	log_begin(LOG_INFO, "mapping");
+	log_str("source", source, strlen(source));
+	log_str("from", path, strlen(path));
+	log_int("entries", (int64_t)map.n);
+	log_end();
 	if (map.conflicts)
 		log_msg(LOG_WARN, "%s: %lu canonical names stand for two "
 		    "warehouses; those match exactly only", path,

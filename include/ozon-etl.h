@@ -346,6 +346,12 @@ enum { MATCH_EXACT, MATCH_RULE, MATCH_AUTO };
  */
 int map_load(struct mapping *, const char *path, char *err, size_t errlen);
 /*
+ * The same from text in memory (changed in place).  With first_wins, a
+ * spelling given twice keeps its first warehouse instead of failing.
+ */
+int map_parse(struct mapping *, char *text, size_t len, int first_wins,
+    char *err, size_t errlen);
+/*
  * Look name up: returns the entry and sets *match (MATCH_EXACT or
  * MATCH_RULE), or returns NULL (unknown: its canonical form is in canon).
  * canon is scratch the caller owns.

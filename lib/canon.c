@@ -36,6 +36,15 @@ tokis(const struct tok *t, const char *s)
 	return t->n == strlen(s) && memcmp(t->p, s, t->n) == 0;
 }
 
+/* Remove k words from tok at i. */
+static void
+drop(struct tok *tok, size_t *nt, size_t i, size_t k)
+{
+	for (; i + k < *nt; i++)
+		tok[i] = tok[i + k];
+	*nt -= k;
+}
+
 int
 wh_is_type(const char *s, size_t n)
 {
@@ -123,16 +132,12 @@ wh_canon(const char *s, size_t n, struct buf *out)
 				continue;
 			tok[i].p = longforms[k].abbr;
 			tok[i].n = strlen(longforms[k].abbr);
-			memmove(&tok[i + 1], &tok[i + w],
-			    (nt - i - w) * sizeof tok[0]);
-			nt -= w - 1;
+			drop(tok, &nt, i + 1, w - 1);
 			break;
 		}
 	/* "Склад X" is X */
-	if (nt > 1 && tokis(&tok[0], "СКЛАД")) {
-		memmove(&tok[0], &tok[1], (nt - 1) * sizeof tok[0]);
-		nt--;
-	}
+	if (nt > 1 && tokis(&tok[0], "СКЛАД"))
+		drop(tok, &nt, 0, 1);
 	/* "РФЦ X" is "X_РФЦ", unless the name has its type elsewhere */
 	if (nt > 1 && wh_is_type(tok[0].p, tok[0].n)) {
 		for (i = 1; i < nt; i++)
@@ -140,8 +145,8 @@ wh_canon(const char *s, size_t n, struct buf *out)
 				break;
 		if (i == nt) {
 			t = tok[0];
-			memmove(&tok[0], &tok[1], (nt - 1) * sizeof tok[0]);
-			tok[nt - 1] = t;
+			drop(tok, &nt, 0, 1);
+			tok[nt++] = t;
 		}
 	}
 

@@ -55,35 +55,34 @@ index_canon(struct mapping *m, const char *name, struct wh_entry *e,
 }
 
 int
-map_load(struct mapping *m, const char *path, char *err, size_t errlen)
+map_parse(struct mapping *m, char *text, size_t len, int first_wins,
+    char *err, size_t errlen)
 {
 	struct buf scratch = { NULL, 0, 0 };
-	char *line = NULL, *s, *cols[4], why[64];
+	char *line, *next, *s, *cols[4], why[64];
 	struct wh_entry *e, *old;
-	size_t cap = 0, i, k;
 	unsigned long lineno = 0;
-	ssize_t len;
-	FILE *fp;
+	size_t i, k, n;
 	int rc = -1;
 
 	memset(m, 0, sizeof *m);
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
+	if (memchr(text, '\0', len) ||
+	    utf8_check(text, len, 0, why, sizeof why) == -1) {
+		snprintf(err, errlen, "not UTF-8 text");
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
+	for (line = text; line < text + len; line = next) {
 		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
+		n = (size_t)(text + len - line);
+		if ((next = memchr(line, '\n', n)) != NULL)
+			n = (size_t)(next++ - line);
+		else
+			next = text + len;
+		while (n > 0 && line[n - 1] == '\r')
+			n--;
+		line[n] = '\0';
+		if (n == 0 || line[0] == '#')
 			continue;
-		if (strlen(line) != (size_t)len ||
-		    utf8_check(line, (size_t)len, 0, why, sizeof why)) {
-			snprintf(err, errlen, "line %lu: not UTF-8 text",
-			    lineno);
-			goto out;
-		}
 		s = line;
 		for (i = 0; i < 4; i++)
 			cols[i] = column(&s);
@@ -103,16 +102,13 @@ map_load(struct mapping *m, const char *path, char *err, size_t errlen)
 		e->cluster = cols[2] && *cols[2] ? xstrdup(cols[2]) : NULL;
 		e->code = cols[3] && *cols[3] ? xstrdup(cols[3]) : NULL;
 	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto out;
-	}
 	/* index only now: m->e no longer moves */
 	for (i = 0; i < m->n; i++) {
 		e = &m->e[i];
 		old = ht_put(&m->exact, e->original, strlen(e->original),
 		    e)->val;
-		if (old != e && strcmp(old->normalized, e->normalized) != 0) {
+		if (old != e && !first_wins &&
+		    strcmp(old->normalized, e->normalized) != 0) {
 			snprintf(err, errlen, "\"%s\" maps to both \"%s\" and "
 			    "\"%s\"", e->original, old->normalized,
 			    e->normalized);
@@ -132,8 +128,34 @@ out:
 	if (rc == -1)
 		map_free(m);
 	buf_free(&scratch);
-	free(line);
+	return rc;
+}
+
+int
+map_load(struct mapping *m, const char *path, char *err, size_t errlen)
+{
+	struct buf b = { NULL, 0, 0 };
+	char chunk[65536];
+	size_t got;
+	FILE *fp;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, got);
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		rc = -1;
+	} else {
+		buf_addc(&b, '\0');
+		rc = map_parse(m, b.p, b.len - 1, 0, err, errlen);
+	}
 	fclose(fp);
+	buf_free(&b);
 	return rc;
 }
 

@@ -4,11 +4,11 @@
 # replays, the full-sync guard, rejects, exact strings, the lock, and
 # kills and a stopped server that leave the database as it was.
 . "$TOP/tests/lib.sh"
-plan 46
+plan 52
 
 export ETL_SQL_DIR=$TOP/sql
 q() {
-	psql -XAt -v ON_ERROR_STOP=1 -c "$1"
+	psql -XAtq -v ON_ERROR_STOP=1 -c "$1"
 }
 # inventory and audit, as text, to compare before and after
 snapshot() {
@@ -40,6 +40,39 @@ ok '! q "INSERT INTO inventory (sku, warehouse_name, available) VALUES (1, '"'x'
     "schema: a negative amount is refused"
 ok '! q "INSERT INTO analytics_etl_log (batch_id, run_type, status) VALUES ('"'b'"', '"'full_sync'"', '"'done'"')" 2>/dev/null' \
     "schema: an unknown run status is refused"
+
+# --- etl-normalize takes its mapping from the database ---
+mapping_source() {
+	grep '"event":"mapping"' "$T/err" | jq -r '"\(.source) \(.entries)"'
+}
+printf '%s\n' '{"warehouse_name":"Склад №7"}' '{"warehouse_name":"Хоругвино_РФЦ"}' >"$T/names"
+IN=$T/names
+env -u ETL_MAPPING_FILE sh -c 'etl-normalize <"$1" >"$2" 2>"$3"' - "$T/names" "$T/out" "$T/err"
+is "$(mapping_source)" "database $(grep -vc '^#' "$TOP/sql/warehouses.tsv")" \
+    "with a database: the mapping is warehouse_normalization's"
+q "INSERT INTO warehouse_normalization (original_name, normalized_name,
+    cluster_name, source_type) VALUES ('Склад №7', 'МОЙ_СКЛАД_7', 'Мой', 'manual'),
+    ('Хоругвино_РФЦ', 'ХОРУГВИНО_ДРУГОЙ', NULL, 'manual')"
+env -u ETL_MAPPING_FILE sh -c 'etl-normalize <"$1" >"$2" 2>"$3"' - "$T/names" "$T/out" "$T/err"
+is "$(jq -c '[.normalized_warehouse_name, .normalization.match]' "$T/out" | tr '\n' ' ')" \
+    '["МОЙ_СКЛАД_7","exact"] ["ХОРУГВИНО_ДРУГОЙ","exact"] ' \
+    "an operator's mapping is used, and wins over the seed"
+redis_start
+env -u ETL_MAPPING_FILE sh -c 'etl-normalize <"$1" >"$2" 2>"$3"' - "$T/names" "$T/out" "$T/err"
+is "$(mapping_source | cut -d' ' -f1)" database "with Redis: first from the database"
+env -u ETL_MAPPING_FILE sh -c 'etl-normalize <"$1" >"$2" 2>"$3"' - "$T/names" "$T/out" "$T/err"
+is "$(mapping_source | cut -d' ' -f1)/$(jq -r .normalized_warehouse_name "$T/out" | head -n 1)" \
+    "redis/МОЙ_СКЛАД_7" "then from the cache, the same mapping"
+q "UPDATE warehouse_normalization SET normalized_name = 'МОЙ_СКЛАД_8' WHERE original_name = 'Склад №7'"
+redis-cli -s "$T/redis.sock" INCR ozon-etl:mapping:version >/dev/null
+env -u ETL_MAPPING_FILE sh -c 'etl-normalize <"$1" >"$2" 2>"$3"' - "$T/names" "$T/out" "$T/err"
+is "$(mapping_source | cut -d' ' -f1)/$(jq -r .normalized_warehouse_name "$T/out" | head -n 1)" \
+    "database/МОЙ_СКЛАД_8" "a bumped version: the new mapping from the database"
+q "DELETE FROM warehouse_normalization WHERE source_type = 'manual'"
+kill "$REDIS_PID"
+unset REDIS_URL
+run etl-normalize -m "$TOP/sql/warehouses.tsv"
+is "$(mapping_source | cut -d' ' -f1)" file "-m FILE still wins"
 
 # --- the first load: inserts ---
 etl-validate <"$FIX/stock.ndjson" 2>/dev/null | etl-normalize >"$T/norm" 2>/dev/null
