@@ -1,0 +1,1 @@
+CREATE INDEX inventory_audit_sku ON inventory_audit (sku, changed_at);
