@@ -1,10 +1,11 @@
 #!/bin/sh
 # Memory: both filters over every corpus class, a 2 MiB line and the
-# fixture, and ozon-extract through faults from the simulator, under
+# fixture, ozon-extract through faults from the simulator and etl-load
+# into PostgreSQL, under
 # valgrind memcheck (no errors, no definite leaks), or, in a SANITIZE=1
 # build, under ASan, UBSan and LeakSanitizer.
 . "$TOP/tests/lib.sh"
-plan 6
+plan 8
 
 {
 	cat "$TOP"/tests/corpus/validate/*.in
@@ -46,6 +47,18 @@ rc=$?
 is "$rc" 0 "ozon-extract under $how: exit 0"
 ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/x.err"' \
     "ozon-extract under $how: clean"
+
+# etl-load: rejects, an update and a full sync's zeroes, in PostgreSQL
+pg_start || exit 1
+ETL_SQL_DIR=$TOP/sql etl-ctl migrate >/dev/null 2>&1
+etl-load --mode full <"$T/v.out" >/dev/null 2>/dev/null 3>/dev/null
+head -n 20 "$T/v.out" | sed 's/"free_to_sell_amount":[0-9]*/"free_to_sell_amount":7/' |
+    check etl-load --mode full --force >/dev/null 2>"$T/l.err" 3>/dev/null
+rc=$?
+is "$rc" 0 "etl-load under $how: exit 0"
+ok '! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/l.err"' \
+    "etl-load under $how: clean"
 if [ "$_failed" -ne 0 ]; then
-	grep -hv '"event"' "$T/v.err" "$T/n.err" "$T/x.err" | head -n 40 >&2
+	grep -hv '"event"' "$T/v.err" "$T/n.err" "$T/x.err" "$T/l.err" |
+	    head -n 40 >&2
 fi
