@@ -4,7 +4,7 @@
 # replays, the full-sync guard, rejects, exact strings, the lock, and
 # kills and a stopped server that leave the database as it was.
 . "$TOP/tests/lib.sh"
-plan 52
+plan 54
 
 export ETL_SQL_DIR=$TOP/sql
 q() {
@@ -189,6 +189,30 @@ snapshot "$T/after"
 check_same "$T/after" "$T/before" "kill -9 during COPY: the database as before"
 is "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" 0 \
     "and its lock is gone with it"
+
+# killed during the upsert: a large load, killed once the upsert runs
+awk 'BEGIN { for (i = 1; i <= 300000; i++)
+    printf "{\"sku\":%d,\"warehouse_name\":\"W%d\",\"free_to_sell_amount\":%d,\"promised_amount\":0,\"reserved_amount\":0}\n",
+    i, i % 50, i % 97 }' >"$T/big"
+etl-load <"$T/big" >/dev/null 2>&1 3>/dev/null &
+loader=$!
+i=0
+while [ $i -lt 300 ] && [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE 'WITH old AS%'")" = 0 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE 'WITH old AS%' AND state = 'active'")" \
+    1 "the upsert is running"
+kill -9 $loader
+wait $loader 2>/dev/null
+# its backend finds the client gone and rolls back
+i=0
+while [ $i -lt 600 ] && [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load'")" != 0 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+snapshot "$T/after"
+check_same "$T/after" "$T/before" "kill -9 during the upsert: the database as before"
 
 # the server stops while etl-load reads: 69, and nothing half done
 ( head -n 6 "$T/upd"; sleep 3 ) >"$T/fifo" &
