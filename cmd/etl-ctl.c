@@ -73,7 +73,7 @@ applied(PGconn *c, const char *version, char *sum, size_t sumlen)
 	PGresult *r;
 	char *at;
 
-	r = PQexecParams(c, "SELECT to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS"
+	r = PQexecParams(c, "SELECT to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS "
 	    "TZ'), checksum FROM schema_migrations WHERE version = $1", 1,
 	    NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -151,14 +151,18 @@ migrate(int argc, char *argv[])
 		    strerror(errno));
 		return EX_CONFIG;
 	}
-	if ((conn = db_connect("etl-ctl", err, sizeof err)) == NULL) {
+	if ((conn = db_connect("etl-ctl", &rc, err, sizeof err)) == NULL) {
 		log_msg(LOG_ERROR, "database: %s", err);
-		rc = EX_UNAVAILABLE;
 		goto out;
 	}
 	c = (PGconn *)conn;
 	if (db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", err,
-	    sizeof err) == -1 ||
+	    sizeof err) == -1) {
+		log_msg(LOG_ERROR, "waiting for another migrate: %s", err);
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	if (
 	    db_exec(conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version text PRIMARY KEY, "
 	    "applied_at timestamptz NOT NULL DEFAULT now(), "

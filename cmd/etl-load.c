@@ -24,6 +24,7 @@
 static int full;			/* --mode full */
 static double max_zero_share = 0.30;
 static int force, dry_run, wait_lock;
+static int committed;		/* the changes are in the database */
 static struct limit max_rejects;
 static PGconn *pg;
 static struct out out;
@@ -109,11 +110,19 @@ static const char upsert_sql[] =
     "    'promised_amount', old.promised_amount,"
     "    'product_code', old.product_code,"
     "    'product_name', old.product_name,"
-    "    'data_quality_score', old.data_quality_score) END,"
+    "    'data_quality_score', old.data_quality_score,"
+    "    'quality_flags', old.quality_flags,"
+    "    'cluster_name', old.cluster_name,"
+    "    'warehouse_code', old.warehouse_code,"
+    "    'original_warehouse_name', old.original_warehouse_name) END,"
     "   jsonb_build_object('available', up.available,"
     "    'reserved', up.reserved, 'promised_amount', up.promised_amount,"
     "    'product_code', up.product_code, 'product_name', up.product_name,"
-    "    'data_quality_score', up.data_quality_score),"
+    "    'data_quality_score', up.data_quality_score,"
+    "    'quality_flags', up.quality_flags,"
+    "    'cluster_name', up.cluster_name,"
+    "    'warehouse_code', up.warehouse_code,"
+    "    'original_warehouse_name', up.original_warehouse_name),"
     "   $1, $3"
     "  FROM up LEFT JOIN old ON old.id = up.id"
     "  RETURNING change_type, sku, warehouse_name, old_values, new_values"
@@ -126,7 +135,9 @@ static const char zero_count_sql[] =
     "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM src s"
     "  WHERE s.sku = i.sku AND s.warehouse_name = i.warehouse_name)"
     "  AND (i.available, i.reserved, i.promised_amount) <> (0, 0, 0)),"
-    " count(*) FROM inventory i WHERE i.data_source = 'api'";
+    " count(*) FILTER (WHERE (i.available, i.reserved,"
+    "  i.promised_amount) <> (0, 0, 0))"
+    " FROM inventory i WHERE i.data_source = 'api'";
 
 static const char zero_sql[] =
     "WITH old AS ("
@@ -488,7 +499,9 @@ copy_in(void)
 	size_t mark;
 	int st, rc = 0;
 
-	if ((rc = exec("staging table", stage_sql)) != 0)
+	/* COPY waits for upstream as long as it takes: no timeout on it */
+	if ((rc = exec("staging table", stage_sql)) != 0 ||
+	    (rc = exec("timeout", "SET LOCAL statement_timeout = 0")) != 0)
 		return rc;
 	res = PQexec(pg, "COPY stage FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -548,6 +561,14 @@ copy_in(void)
 	rec_free(&r);
 	nd_free(&rd);
 	buf_free(&b);
+	if (rc == 0 && rej_flush() == -1) {
+		/* a reject that cannot be kept: nothing is loaded */
+		log_msg(LOG_ERROR, "reject stream: write failed; nothing "
+		    "loaded");
+		rc = EX_IOERR;
+	}
+	if (rc == 0)
+		rc = exec("timeout", "RESET statement_timeout");
 	return rc;
 }
 
@@ -588,9 +609,9 @@ load(FILE *spool)
 			return rc;
 		if (!force && api_rows > 0 &&
 		    (double)zero > max_zero_share * (double)api_rows) {
-			log_msg(LOG_ERROR, "full sync would zero %ld of %ld rows "
-			    "(more than %.0f%%): refused, nothing changed "
-			    "(--force to load anyway)", zero, api_rows,
+			log_msg(LOG_ERROR, "full sync would zero %ld of the %ld "
+			    "rows in stock (more than %.0f%%): refused, nothing "
+			    "changed (--force to load anyway)", zero, api_rows,
 			    max_zero_share * 100);
 			return EX_DATAERR;
 		}
@@ -610,8 +631,15 @@ load(FILE *spool)
 			return rc;
 	}
 	n.unchanged = src_rows - n.inserted - n.updated;
-	return exec(dry_run ? "ROLLBACK" : "COMMIT", dry_run ? "ROLLBACK" :
-	    "COMMIT");
+	if (fflush(spool) == EOF) {
+		log_msg(LOG_ERROR, "change spool: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	if (dry_run)
+		return exec("ROLLBACK", "ROLLBACK");
+	if ((rc = exec("COMMIT", "COMMIT")) == 0)
+		committed = 1;
+	return rc;
 }
 
 /* The change records, once they are true (committed, or --dry-run). */
@@ -701,9 +729,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	out_init(&out, 1);
 	rej_init();
-	if ((conn = db_connect(name, err, sizeof err)) == NULL) {
+	if ((conn = db_connect(name, &status, err, sizeof err)) == NULL) {
 		log_msg(LOG_ERROR, "database: %s", err);
-		status = EX_UNAVAILABLE;
 		goto out;
 	}
 	pg = (PGconn *)conn;
@@ -735,7 +762,7 @@ out:
 	log_int("auto_detected", n.auto_names);
 	log_int("db_ms", n.db_ms);
 	log_bool("dry_run", dry_run);
-	log_bool("committed", status == 0 && !dry_run);
+	log_bool("committed", committed);
 	log_end_summary(status);
 	return status;
 }

@@ -79,10 +79,9 @@ load_db_mapping(void)
 	}
 	freeReplyObject(rep);
 	if (source == NULL) {
-		if ((conn = db_connect("etl-normalize", err, sizeof err)) ==
-		    NULL) {
+		if ((conn = db_connect("etl-normalize", &rc, err,
+		    sizeof err)) == NULL) {
 			log_msg(LOG_ERROR, "database: %s", err);
-			rc = EX_UNAVAILABLE;
 			goto out;
 		}
 		res = PQexec((PGconn *)conn, mapping_sql);

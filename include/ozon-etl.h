@@ -509,10 +509,12 @@ struct pg_conn;		/* a PGconn */
 /*
  * Connect from ETL_DATABASE_URL (a URI or conninfo; empty: libpq's PG*
  * variables), named tool, with ETL_STATEMENT_TIMEOUT (10min) and
- * ETL_LOCK_TIMEOUT (30s).  Returns the connection, or NULL with libpq's
- * reason in err.
+ * ETL_LOCK_TIMEOUT (30s).  Returns the connection, or NULL with the
+ * reason in err (never the URL) and *status 69 (unreachable) or 78 (bad
+ * configuration).
  */
-struct pg_conn *db_connect(const char *tool, char *err, size_t errlen);
+struct pg_conn *db_connect(const char *tool, int *status, char *err,
+    size_t errlen);
 /* Run SQL that returns nothing of interest.  0, or -1 with err set. */
 int db_exec(struct pg_conn *, const char *sql, char *err, size_t errlen);
 void db_close(struct pg_conn *);

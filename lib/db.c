@@ -25,23 +25,37 @@ notice(void *arg, const char *msg)
 }
 
 struct pg_conn *
-db_connect(const char *tool, char *err, size_t errlen)
+db_connect(const char *tool, int *status, char *err, size_t errlen)
 {
 	const char *url = env_str("ETL_DATABASE_URL", "");
 	const char *keys[] = { "dbname", "application_name",
 	    "connect_timeout", NULL };
 	const char *vals[] = { url, tool, "10", NULL };
 	const char *params[2];
+	PQconninfoOption *opts = NULL;
+	char *perr = NULL;
 	PGconn *c;
 	PGresult *r;
 
+	/*
+	 * A malformed URL is a configuration error, and libpq's message
+	 * about it may quote the password: it is not shown.
+	 */
+	*status = EX_CONFIG;
+	if (*url && (opts = PQconninfoParse(url, &perr)) == NULL) {
+		PQfreemem(perr);
+		snprintf(err, errlen, "ETL_DATABASE_URL: not a libpq URI or "
+		    "conninfo (not shown: it may hold a password)");
+		return NULL;
+	} else if (*url)
+		PQconninfoFree(opts);
 	/* expand_dbname: the URL or conninfo stands for all its parts */
-	c = PQconnectdbParams(keys, vals, 1);
-	if (c == NULL) {
+	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
+		*status = EX_UNAVAILABLE;
 		first_line(PQerrorMessage(c), err, errlen);
 		PQfinish(c);
 		return NULL;
@@ -56,12 +70,15 @@ db_connect(const char *tool, char *err, size_t errlen)
 	    "set_config('client_min_messages', 'warning', false)", 2, NULL,
 	    params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		first_line(PQerrorMessage(c), err, errlen);
+		snprintf(err, errlen, "ETL_STATEMENT_TIMEOUT or ETL_LOCK_TIMEOUT: ");
+		first_line(PQerrorMessage(c), err + strlen(err),
+		    errlen - strlen(err));
 		PQclear(r);
 		PQfinish(c);
 		return NULL;
 	}
 	PQclear(r);
+	*status = 0;
 	return (struct pg_conn *)c;
 }
 

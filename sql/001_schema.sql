@@ -40,7 +40,7 @@ CREATE INDEX inventory_out_of_stock ON inventory (warehouse_name)
 CREATE TABLE inventory_audit (
 	id			bigserial PRIMARY KEY,
 	inventory_id		bigint NOT NULL
-	    REFERENCES inventory (id) ON DELETE CASCADE,
+	    REFERENCES inventory (id) ON DELETE RESTRICT,	-- keep the trail
 	sku			bigint NOT NULL,
 	warehouse_name		text NOT NULL,
 	change_type		text NOT NULL

@@ -4,7 +4,7 @@
 # replays, the full-sync guard, rejects, exact strings, the lock, and
 # kills and a stopped server that leave the database as it was.
 . "$TOP/tests/lib.sh"
-plan 54
+plan 60
 
 export ETL_SQL_DIR=$TOP/sql
 q() {
@@ -234,3 +234,24 @@ is "$RC" 69 "no server: 69"
 ok 'grep -q "database:" "$T/err"' "with the reason"
 run etl-load --mode sometimes
 is "$RC" 64 "bad --mode: usage error"
+ETL_DATABASE_URL='postgresql://u:sec%zzret@localhost/db' run etl-load
+is "$RC" 78 "a malformed ETL_DATABASE_URL: 78"
+ok '! grep -q "sec%zzret" "$T/err"' "and its password is not shown"
+ETL_LOCK_TIMEOUT=soon run etl-load
+is "$RC" 78 "a bad ETL_LOCK_TIMEOUT: 78"
+
+# output that cannot be written
+snapshot "$T/before"
+IN=$T/odd
+# a change and four rejects
+sed '1s/"free_to_sell_amount":1/"free_to_sell_amount":5/' "$T/odd" |
+    etl-load >/dev/null 2>"$T/err" 3>/dev/full
+rc=$?
+snapshot "$T/after"
+is "$rc" 74 "reject stream on a full disk: 74"
+check_same "$T/after" "$T/before" "and nothing loaded"
+sed 's/"free_to_sell_amount":121/"free_to_sell_amount":122/' "$T/upd" |
+    etl-load >/dev/full 2>"$T/err"
+rc=$?
+is "$rc/$(grep '"event":"summary"' "$T/err" | jq -c .committed)" 74/true \
+    "stdout on a full disk after COMMIT: 74, and the summary says committed"
