@@ -25,11 +25,15 @@ static int full;			/* --mode full */
 static double max_zero_share = 0.30;
 static int force, dry_run, wait_lock;
 static int committed;		/* the changes are in the database */
+/* a statement failed on data (SQLSTATE 22, 23): the server's message */
+#define REFUSED		(-2)
+static char refusal[512];
+static int refusable;		/* the upsert runs: REFUSED is expected */
 static struct limit max_rejects;
 static PGconn *pg;
 static struct out out;
 static struct {
-	unsigned long in, rejected, staged, duplicates;
+	unsigned long in, rejected, staged, duplicates, refused;
 	long inserted, updated, zeroed, unchanged, auto_names;
 	int64_t db_ms;
 } n;
@@ -71,7 +75,7 @@ static const char upsert_sql[] =
     "   normalized_warehouse_name, cluster_name, warehouse_code,"
     "   product_code, product_name, available, reserved, promised_amount,"
     "   data_quality_score, coalesce(quality_flags, '{}'), 'api', $1"
-    "  FROM src"
+    "  FROM src s"
     "  ON CONFLICT (sku, warehouse_name, data_source) DO UPDATE SET"
     "   original_warehouse_name = EXCLUDED.original_warehouse_name,"
     "   normalized_warehouse_name = EXCLUDED.normalized_warehouse_name,"
@@ -129,6 +133,24 @@ static const char upsert_sql[] =
     ") SELECT json_build_object('change_type', change_type, 'sku', sku,"
     "  'warehouse_name', warehouse_name, 'old', old_values,"
     "  'new', new_values, 'batch_id', $1::text)::text FROM aud";
+
+/* sql with its "src s" narrowed to the lines $4..$5. */
+static char *
+range_query(const char *sql)
+{
+	static const char from[] = "src s", to[] =
+	    "(SELECT * FROM src WHERE line BETWEEN $4 AND $5) s";
+	struct buf b = { NULL, 0, 0 };
+	const char *p, *q;
+
+	for (p = sql; (q = strstr(p, from)) != NULL; p = q + sizeof from - 1) {
+		buf_add(&b, p, (size_t)(q - p));
+		buf_adds(&b, to);
+	}
+	buf_adds(&b, p);
+	buf_addc(&b, '\0');
+	return b.p;
+}
 
 /* A full snapshot: the API rows it no longer has go to zero. */
 static const char zero_count_sql[] =
@@ -391,6 +413,13 @@ db_failed(const char *what, PGresult *res)
 	    NULL;
 	const char *msg = PQerrorMessage(pg);
 
+	/* data the database refuses: the upsert finds the rows at fault */
+	if (refusable && state && (strncmp(state, "22", 2) == 0 ||
+	    strncmp(state, "23", 2) == 0)) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		snprintf(refusal, sizeof refusal, "%s", msg ? msg : state);
+		return REFUSED;
+	}
 	log_msg(LOG_ERROR, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
 	/*
 	 * The server went away: the connection is gone, or the error is
@@ -441,9 +470,10 @@ count(const char *what, const char *sql, long *v, long *v2)
  * counting them by kind.  Rows come one at a time: memory stays flat.
  */
 static int
-changes(const char *what, const char *sql, FILE *fp)
+changes(const char *what, const char *sql, FILE *fp, const char *lo,
+    const char *hi)
 {
-	const char *params[3];
+	const char *params[5];
 	struct record r;
 	struct buf line = { NULL, 0, 0 };
 	PGresult *res;
@@ -452,7 +482,10 @@ changes(const char *what, const char *sql, FILE *fp)
 	params[0] = log_batch_id();
 	params[1] = "api_sync";
 	params[2] = env_str("ETL_INITIATED_BY", env_str("USER", "etl-load"));
-	if (!PQsendQueryParams(pg, sql, 3, NULL, params, NULL, NULL, 0) ||
+	params[3] = lo;
+	params[4] = hi;
+	if (!PQsendQueryParams(pg, sql, lo ? 5 : 3, NULL, params, NULL, NULL,
+	    0) ||
 	    !PQsetSingleRowMode(pg))
 		return db_failed(what, NULL);
 	rec_init(&r);
@@ -572,6 +605,76 @@ copy_in(void)
 	return rc;
 }
 
+/*
+ * The upsert of all of src, or of the lines lo..hi, under a savepoint:
+ * on failure the transaction, the spool and the counters are as before.
+ */
+static int
+upsert(FILE *spool, const char *lo, const char *hi)
+{
+	static char *range_sql;
+	long pos = ftell(spool), ins = n.inserted, upd = n.updated;
+	int rc;
+
+	if (range_sql == NULL)
+		range_sql = range_query(upsert_sql);
+	if ((rc = exec("savepoint", "SAVEPOINT upsert")) != 0)
+		return rc;
+	refusable = 1;
+	rc = changes("upsert", lo ? range_sql : upsert_sql, spool, lo, hi);
+	refusable = 0;
+	if (rc == 0)
+		return exec("savepoint", "RELEASE SAVEPOINT upsert");
+	if (rc == REFUSED) {
+		if (exec("savepoint", "ROLLBACK TO SAVEPOINT upsert") != 0 ||
+		    exec("savepoint", "RELEASE SAVEPOINT upsert") != 0 ||
+		    fflush(spool) == EOF || ftruncate(fileno(spool), pos) == -1 ||
+		    fseek(spool, pos, SEEK_SET) == -1)
+			return db_failed("savepoint", NULL);
+		n.inserted = ins;
+		n.updated = upd;
+	}
+	return rc;
+}
+
+/*
+ * Some row in lines lo..hi is refused by the database: halve the range
+ * until each refused line stands alone, load the rest, reject those.
+ */
+static int
+isolate(FILE *spool, long lo, long hi)
+{
+	char a[24], b[24];
+	const char *params[1];
+	struct record r;
+	PGresult *res;
+	int rc;
+
+	snprintf(a, sizeof a, "%ld", lo);
+	snprintf(b, sizeof b, "%ld", hi);
+	if ((rc = upsert(spool, a, b)) != REFUSED)
+		return rc;
+	if (lo < hi)
+		return (rc = isolate(spool, lo, lo + (hi - lo) / 2)) != 0 ? rc :
+		    isolate(spool, lo + (hi - lo) / 2 + 1, hi);
+	/* one line: to the reject stream with the server's reason */
+	params[0] = a;
+	res = PQexecParams(pg, "SELECT row_to_json(src)::text FROM src "
+	    "WHERE line = $1", 1, NULL, params, NULL, NULL, 0);
+	rec_init(&r);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    rec_parse(&r, PQgetvalue(res, 0, 0),
+	    strlen(PQgetvalue(res, 0, 0))) == 0)
+		rej_record((unsigned long)lo, refusal, NULL, &r);
+	else
+		rej_raw((unsigned long)lo, refusal, NULL, "", 0, 0);
+	rec_free(&r);
+	PQclear(res);
+	n.rejected++;
+	n.refused++;
+	return 0;
+}
+
 /* Everything between BEGIN and COMMIT. */
 static int
 load(FILE *spool)
@@ -616,8 +719,10 @@ load(FILE *spool)
 			return EX_DATAERR;
 		}
 	}
-	if ((rc = changes("upsert", upsert_sql, spool)) != 0 ||
-	    (full && (rc = changes("zero", zero_sql, spool)) != 0))
+	if ((rc = upsert(spool, NULL, NULL)) == REFUSED)
+		rc = isolate(spool, 1, (long)n.in + 1);
+	if (rc != 0 || (full && (rc = changes("zero", zero_sql, spool, NULL,
+	    NULL)) != 0))
 		return rc;
 	{
 		PGresult *res = PQexec(pg, auto_sql);
@@ -630,7 +735,7 @@ load(FILE *spool)
 		if (rc)
 			return rc;
 	}
-	n.unchanged = src_rows - n.inserted - n.updated;
+	n.unchanged = src_rows - n.inserted - n.updated - (long)n.refused;
 	if (fflush(spool) == EOF) {
 		log_msg(LOG_ERROR, "change spool: %s", strerror(errno));
 		return EX_IOERR;
@@ -759,6 +864,8 @@ out:
 	log_int("zeroed", n.zeroed);
 	log_int("unchanged", n.unchanged);
 	log_int("duplicates", (int64_t)n.duplicates);
+	if (n.refused)
+		log_int("refused", (int64_t)n.refused);
 	log_int("auto_detected", n.auto_names);
 	log_int("db_ms", n.db_ms);
 	log_bool("dry_run", dry_run);

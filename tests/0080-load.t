@@ -4,7 +4,7 @@
 # replays, the full-sync guard, rejects, exact strings, the lock, and
 # kills and a stopped server that leave the database as it was.
 . "$TOP/tests/lib.sh"
-plan 60
+plan 63
 
 export ETL_SQL_DIR=$TOP/sql
 q() {
@@ -157,6 +157,22 @@ q "SELECT json_build_object('c', product_code, 'n', product_name) FROM inventory
     jq -c . >"$T/got"
 jq -c '{c: .item_code, n: .item_name}' "$T/odd" 2>/dev/null | head -n 1 >"$T/want"
 check_same "$T/got" "$T/want" "quotes, backslash, tab, newline, emoji, Cyrillic: exact"
+
+# rows the database itself refuses: found, rejected with its reason, and
+# the rest loaded
+q "ALTER TABLE inventory ADD CONSTRAINT test_no_13 CHECK (sku NOT IN (13, 17))"
+awk 'BEGIN { for (i = 10; i <= 20; i++)
+    printf "{\"sku\":%d,\"warehouse_name\":\"R\",\"free_to_sell_amount\":1,\"promised_amount\":0,\"reserved_amount\":0}\n", i }' >"$T/refused"
+IN=$T/refused
+run etl-load
+is "$RC/$(summary inserted)/$(summary refused)/$(summary rejected)" 0/9/2/2 \
+    "two rows refused by the database: the nine others loaded"
+is "$(jq -c '[.line, .record.sku, .reason]' "$T/rej" | tr '\n' ' ')" \
+    '[4,13,"new row for relation \"inventory\" violates check constraint \"test_no_13\""] [8,17,"new row for relation \"inventory\" violates check constraint \"test_no_13\""] ' \
+    "each with its line and the server's reason"
+is "$(q "SELECT count(*) FROM inventory_audit a JOIN inventory i ON i.id = a.inventory_id WHERE i.warehouse_name = 'R'")/$(jq -s length "$T/out")" \
+    9/9 "nine audit rows, nine change records"
+q "ALTER TABLE inventory DROP CONSTRAINT test_no_13"
 
 # --- one load at a time ---
 q "SELECT 1" >/dev/null
