@@ -45,7 +45,7 @@ LC_ALL=C.UTF-8
 ETL_LOG_FORMAT=json
 ETL_SQL_DIR=$top/sql
 export LC_ALL ETL_LOG_FORMAT ETL_SQL_DIR
-unset ETL_BATCH_ID ETL_LOG_LEVEL ETL_MAX_LINE_BYTES
+unset ETL_BATCH_ID ETL_LOG_LEVEL ETL_MAX_LINE_BYTES PGOPTIONS
 if [ -z "${ETL_MAPPING_FILE:-}" ] && [ -r "$top/sql/warehouses.tsv" ]; then
 	ETL_MAPPING_FILE=$top/sql/warehouses.tsv
 	export ETL_MAPPING_FILE
@@ -325,8 +325,8 @@ summary() {
 # unchanged db_ms status".  Timed: the etl-load process alone, from exec
 # to exit; its stdout (the change records) goes to /dev/null.
 load() {
-	ETL_DATABASE_URL="host=$PGHOST user=postgres dbname=$2" \
-	    timed "$1" "$BIN/etl-load" --mode "$mode" <"$3"
+	timed "$1" env "ETL_DATABASE_URL=host=$PGHOST user=postgres dbname=$2" \
+	    "$BIN/etl-load" --mode "$mode" <"$3"
 	e=$tmp/$1.err
 	if [ "$st" -ne 0 ]; then
 		say "etl-load <$(basename "$3"): exit $st:" \
@@ -377,7 +377,6 @@ same=n/a
 i=0
 while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
-	drop_db bench_load
 	fresh_db bench_load
 	say "(a) etl-load, $lines lines into an empty database ($i/$runs)"
 	load a bench_load "$norm"
@@ -417,8 +416,10 @@ drop_db bench_load
 if [ -n "$have_sql" ]; then
 	fresh_db bench_naive
 	say "naive: $naive_lines upsert statements, one per line"
-	PGOPTIONS="-c plan_cache_mode=force_custom_plan" \
-	    session naive bench_naive "$tmp/naive.sql" "$naive_lines"
+	PGOPTIONS="-c plan_cache_mode=force_custom_plan"
+	export PGOPTIONS
+	session naive bench_naive "$tmp/naive.sql" "$naive_lines"
+	unset PGOPTIONS
 	drop_db bench_naive
 fi
 
