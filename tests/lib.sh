@@ -37,7 +37,7 @@ _cleanup() {
 	rm -rf "$T"
 }
 trap _cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 IN=/dev/null
 _n=0
 _failed=0

@@ -15,7 +15,7 @@ mkdir -p "$d"
 pids=""
 stop_pg=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; eval "$stop_pg"' EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 # PostgreSQL: initdb refuses root, so the cluster belongs to postgres then
 # (in /tmp, which the postgres user can reach wherever the tree is)
