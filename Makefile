@@ -4,7 +4,7 @@
 #   make check      install missing packages, build, run the tests
 #   make demo       the pipeline on the Ozon simulator, with a report
 #   make bench      figures: the filters against yajl and jq, ozon-extract
-#                   against curl
+#                   against curl, etl-load against psql and per-row SQL
 #   make SANITIZE=1 ASan+UBSan build (into build-san/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -98,6 +98,7 @@ bench: deps
 	BIN=$(abspath $(O)/bin) BENCHBIN=$(abspath $(O)/bench) \
 	    sh bench/run.sh
 	BIN=$(abspath $(O)/bin) sh bench/extract.sh
+	BIN=$(abspath $(O)/bin) BENCHBIN=$(abspath $(O)/bench) sh bench/load.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -183,7 +183,7 @@ upsert_sql=$(c_string upsert_sql)
 have_sql=1
 case $stage_sql in *"CREATE TEMP TABLE stage"*) ;; *) have_sql="" ;; esac
 case $src_sql in *"DISTINCT ON"*) ;; *) have_sql="" ;; esac
-case $upsert_sql in "WITH old AS ("*"ON CONFLICT"*inventory_audit*) ;;
+case $upsert_sql in "WITH "*"ON CONFLICT"*inventory_audit*) ;;
 *) have_sql="" ;; esac
 [ -n "$have_sql" ] || say "cmd/etl-load.c: its staging and upsert SQL" \
     "not found: no reference or naive figures"
@@ -439,6 +439,7 @@ function na(v) { return v == "" ? "n/a" : v }
 {
 	k = $1
 	n[k]++
+	all[k] = all[k] sprintf(" %.2f", $3 / 1e9) ($11 == 0 ? "" : "(exit " $11 ")")
 	# the best run of a name counts; a failed run only when all failed
 	if (k in have && (st[k] == 0 && ($11 != 0 || $3 / 1e9 >= secs[k])))
 		next
@@ -456,7 +457,7 @@ function line(k, name) {
 		return
 	if (n[k] > 1)
 		name = name " (best of " n[k] ")"
-	out = sprintf("%-38s %7d %7.2f %7s %8s %7s %8s %8s %7s %7s %9s%s",
+	out = sprintf("%-36s %7d %7.2f %7s %8s %7s %8s %8s %7s %7s %9s%s",
 	    name, rows[k], secs[k], cpu[k],
 	    rps[k] ? sprintf("%.0f", rps[k]) : "n/a", dbs[k], rss[k], ins[k],
 	    upd[k], zer[k], unch[k], st[k] == 0 ? "" : "  exit " st[k])
@@ -474,22 +475,24 @@ END {
 	printf "targets: (a) rows/s >= %sx reference and >= %sx naive; " \
 	    "(b) wall <= %sx (a); peak RSS <= %d KiB at both sizes\n\n",
 	    min_ref, min_naive, max_rerun, max_rss
-	printf "%-38s %7s %7s %7s %8s %7s %8s %8s %7s %7s %9s\n", "run",
+	printf "%-36s %7s %7s %7s %8s %7s %8s %8s %7s %7s %9s\n", "run",
 	    "lines", "wall s", "cpu s", "rows/s", "db s", "RSS KiB",
 	    "inserted", "updated", "zeroed", "unchanged"
-	line("a", "(a) etl-load, empty database")
-	line("b", "(b) etl-load, same lines again")
-	line("c", "(c) etl-load, 10% lines changed")
-	line("s", "(s) etl-load, " rows["s"] " lines, empty db")
-	line("ref", "reference: psql \\copy + upsert")
-	line("naive", "naive: 1 upsert+audit per line")
+	line("a", "(a) etl-load, empty db")
+	line("b", "(b) etl-load, same again")
+	line("c", "(c) etl-load, 10% changed")
+	line("s", "(s) etl-load, small, empty db")
+	line("ref", "ref: psql \\copy + upsert")
+	line("naive", "naive: upsert+audit per line")
 	if ("naive" in have && rows["naive"] > 0 && rps["naive"]) {
 		f = rows["a"] / rows["naive"]
-		out = sprintf("%-38s %7d %7.2f %7s %8.0f", sprintf("naive " \
+		out = sprintf("%-36s %7d %7.2f %7s %8.0f", sprintf("naive " \
 		    "scaled to (a), x%.2f", f), rows["a"], secs["naive"] * f,
 		    "", rps["naive"])
 		print out
 	}
+	if (n["a"] > 1 || n["ref"] > 1)
+		printf "every run, wall s: (a)%s; ref%s\n", all["a"], all["ref"]
 	print ""
 	if (rps["a"] && rps["ref"]) {
 		r = rps["a"] / rps["ref"]

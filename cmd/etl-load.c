@@ -56,16 +56,14 @@ static const char src_sql[] =
     " ORDER BY sku, warehouse_name, line DESC";
 
 /*
- * The upsert and its audit rows in one statement.  "old" sees the rows
- * as they were (one snapshot for the whole statement); only rows whose
- * values differ are rewritten; every rewritten row gets its audit row,
- * and the audit rows are what comes back as change records.
+ * The upsert and its audit rows in one statement.  The statement has one
+ * snapshot, so "inventory old" in the audit part sees each row as it was
+ * before the upsert (nothing, for an insert); only rows whose values
+ * differ are rewritten; every rewritten row gets its audit row, and the
+ * audit rows are what comes back as change records.
  */
 static const char upsert_sql[] =
-    "WITH old AS ("
-    "  SELECT i.* FROM inventory i JOIN src s USING (sku, warehouse_name)"
-    "  WHERE i.data_source = 'api'"
-    "), up AS ("
+    "WITH up AS ("
     "  INSERT INTO inventory AS i (sku, warehouse_name,"
     "   original_warehouse_name, normalized_warehouse_name, cluster_name,"
     "   warehouse_code, product_code, product_name, available, reserved,"
@@ -128,7 +126,7 @@ static const char upsert_sql[] =
     "    'warehouse_code', up.warehouse_code,"
     "    'original_warehouse_name', up.original_warehouse_name),"
     "   $1, $3"
-    "  FROM up LEFT JOIN old ON old.id = up.id"
+    "  FROM up LEFT JOIN inventory old ON old.id = up.id"
     "  RETURNING change_type, sku, warehouse_name, old_values, new_values"
     ") SELECT json_build_object('change_type', change_type, 'sku', sku,"
     "  'warehouse_name', warehouse_name, 'old', old_values,"

@@ -213,11 +213,11 @@ awk 'BEGIN { for (i = 1; i <= 300000; i++)
 etl-load <"$T/big" >/dev/null 2>&1 3>/dev/null &
 loader=$!
 i=0
-while [ $i -lt 300 ] && [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE 'WITH old AS%'")" = 0 ]; do
+while [ $i -lt 300 ] && [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE '%INSERT INTO inventory AS i%'")" = 0 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE 'WITH old AS%' AND state = 'active'")" \
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etl-load' AND query LIKE '%INSERT INTO inventory AS i%' AND state = 'active'")" \
     1 "the upsert is running"
 kill -9 $loader
 wait $loader 2>/dev/null
