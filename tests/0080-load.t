@@ -177,9 +177,13 @@ q "ALTER TABLE inventory DROP CONSTRAINT test_no_13"
 # --- one load at a time ---
 q "SELECT 1" >/dev/null
 (psql -XAtq -c "BEGIN" -c "SELECT pg_advisory_xact_lock(7310283340917731329)" \
-    -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1) &
+    -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1) &
 locker=$!
-sleep 0.5
+i=0
+while [ $i -lt 200 ] && [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 IN=$T/norm
 run etl-load
 is "$RC" 75 "another load running: 75 at once"
