@@ -164,10 +164,16 @@ digest() {
 
 # c_string NAME: the string constant NAME of cmd/etl-load.c, joined.
 c_string() {
-	sed -n "/^static const char $1\\[\\] =/,/\";\$/p" \
-	    "$top/cmd/etl-load.c" |
-	    sed -n 's/^[[:space:]]*"\(.*\)";\{0,1\}$/\1/p' | tr -d '\n' |
-	    sed 's/\\"/"/g; s/\\\\/\\/g'
+	# through the preprocessor, so that the shared SQL macros are in it
+	${CC:-cc} -E -P -D_GNU_SOURCE -I"$top/include" \
+	    -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" \
+	    "$top/cmd/etl-load.c" 2>/dev/null |
+	    perl -0777 -ne 'if (/static const char '"$1"'\[\] =(.*?")\s*;/s) {
+		my ($b, $s) = ($1, "");
+		$s .= $1 while $b =~ /"((?:[^"\\]|\\.)*)"/g;
+		$s =~ s/\\(.)/$1/g;
+		print $s;
+	    }'
 }
 
 # bind BATCH: etl-load's parameters as literals ($1 batch, $2 source,

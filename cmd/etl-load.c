@@ -56,6 +56,33 @@ static const char src_sql[] =
     " ORDER BY sku, warehouse_name, line DESC";
 
 /*
+ * What the upsert and the zeroing share: a row's values as the audit keeps
+ * them (every column whose change makes an update), the audit row's
+ * columns, and the change records made from the audit rows.
+ */
+#define AUDIT_VALUES(t)							\
+    "jsonb_build_object('available', " t ".available,"			\
+    " 'reserved', " t ".reserved, 'promised_amount', " t ".promised_amount," \
+    " 'product_code', " t ".product_code,"				\
+    " 'product_name', " t ".product_name,"				\
+    " 'data_quality_score', " t ".data_quality_score,"			\
+    " 'quality_flags', " t ".quality_flags,"				\
+    " 'cluster_name', " t ".cluster_name,"				\
+    " 'warehouse_code', " t ".warehouse_code,"				\
+    " 'original_warehouse_name', " t ".original_warehouse_name)"
+#define AUDIT_INSERT							\
+    "  INSERT INTO inventory_audit (inventory_id, sku, warehouse_name,"	\
+    "   change_type, change_source, old_available, new_available,"	\
+    "   old_reserved, new_reserved, old_promised_amount,"		\
+    "   new_promised_amount, old_values, new_values, batch_id,"		\
+    "   initiated_by)"
+#define CHANGE_RECORDS							\
+    "  RETURNING change_type, sku, warehouse_name, old_values, new_values" \
+    ") SELECT json_build_object('change_type', change_type, 'sku', sku," \
+    "  'warehouse_name', warehouse_name, 'old', old_values,"		\
+    "  'new', new_values, 'batch_id', $1::text)::text FROM aud"
+
+/*
  * The upsert and its audit rows in one statement.  The statement has one
  * snapshot, so "inventory old" in the audit part sees each row as it was
  * before the upsert (nothing, for an insert); only rows whose values
@@ -98,39 +125,15 @@ static const char upsert_sql[] =
     "   EXCLUDED.quality_flags)"
     "  RETURNING i.*, (xmax = 0) AS inserted"
     "), aud AS ("
-    "  INSERT INTO inventory_audit (inventory_id, sku, warehouse_name,"
-    "   change_type, change_source, old_available, new_available,"
-    "   old_reserved, new_reserved, old_promised_amount,"
-    "   new_promised_amount, old_values, new_values, batch_id,"
-    "   initiated_by)"
+    AUDIT_INSERT
     "  SELECT up.id, up.sku, up.warehouse_name,"
     "   CASE WHEN up.inserted THEN 'insert' ELSE 'update' END, $2,"
     "   old.available, up.available, old.reserved, up.reserved,"
     "   old.promised_amount, up.promised_amount,"
-    "   CASE WHEN old.id IS NULL THEN NULL ELSE jsonb_build_object("
-    "    'available', old.available, 'reserved', old.reserved,"
-    "    'promised_amount', old.promised_amount,"
-    "    'product_code', old.product_code,"
-    "    'product_name', old.product_name,"
-    "    'data_quality_score', old.data_quality_score,"
-    "    'quality_flags', old.quality_flags,"
-    "    'cluster_name', old.cluster_name,"
-    "    'warehouse_code', old.warehouse_code,"
-    "    'original_warehouse_name', old.original_warehouse_name) END,"
-    "   jsonb_build_object('available', up.available,"
-    "    'reserved', up.reserved, 'promised_amount', up.promised_amount,"
-    "    'product_code', up.product_code, 'product_name', up.product_name,"
-    "    'data_quality_score', up.data_quality_score,"
-    "    'quality_flags', up.quality_flags,"
-    "    'cluster_name', up.cluster_name,"
-    "    'warehouse_code', up.warehouse_code,"
-    "    'original_warehouse_name', up.original_warehouse_name),"
-    "   $1, $3"
+    "   CASE WHEN old.id IS NULL THEN NULL ELSE " AUDIT_VALUES("old") " END,"
+    "   " AUDIT_VALUES("up") ", $1, $3"
     "  FROM up LEFT JOIN inventory old ON old.id = up.id"
-    "  RETURNING change_type, sku, warehouse_name, old_values, new_values"
-    ") SELECT json_build_object('change_type', change_type, 'sku', sku,"
-    "  'warehouse_name', warehouse_name, 'old', old_values,"
-    "  'new', new_values, 'batch_id', $1::text)::text FROM aud";
+    CHANGE_RECORDS;
 
 /* sql with its "src s" narrowed to the lines $4..$5. */
 static char *
@@ -169,31 +172,14 @@ static const char zero_sql[] =
     "  UPDATE inventory i SET available = 0, reserved = 0,"
     "   promised_amount = 0, batch_id = $1, updated_at = now()"
     "  FROM old WHERE i.id = old.id"
-    "  RETURNING i.id, i.sku, i.warehouse_name, i.product_code,"
-    "   i.product_name, i.data_quality_score"
+    "  RETURNING i.*"
     "), aud AS ("
-    "  INSERT INTO inventory_audit (inventory_id, sku, warehouse_name,"
-    "   change_type, change_source, old_available, new_available,"
-    "   old_reserved, new_reserved, old_promised_amount,"
-    "   new_promised_amount, old_values, new_values, batch_id,"
-    "   initiated_by)"
+    AUDIT_INSERT
     "  SELECT z.id, z.sku, z.warehouse_name, 'zero', $2, old.available, 0,"
     "   old.reserved, 0, old.promised_amount, 0,"
-    "   jsonb_build_object('available', old.available,"
-    "    'reserved', old.reserved, 'promised_amount', old.promised_amount,"
-    "    'product_code', old.product_code,"
-    "    'product_name', old.product_name,"
-    "    'data_quality_score', old.data_quality_score),"
-    "   jsonb_build_object('available', 0, 'reserved', 0,"
-    "    'promised_amount', 0, 'product_code', z.product_code,"
-    "    'product_name', z.product_name,"
-    "    'data_quality_score', z.data_quality_score),"
-    "   $1, $3"
+    "   " AUDIT_VALUES("old") ", " AUDIT_VALUES("z") ", $1, $3"
     "  FROM z JOIN old ON old.id = z.id"
-    "  RETURNING change_type, sku, warehouse_name, old_values, new_values"
-    ") SELECT json_build_object('change_type', change_type, 'sku', sku,"
-    "  'warehouse_name', warehouse_name, 'old', old_values,"
-    "  'new', new_values, 'batch_id', $1::text)::text FROM aud";
+    CHANGE_RECORDS;
 
 /* Names etl-normalize could not map, for an operator to review. */
 static const char auto_sql[] =
