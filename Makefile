@@ -39,7 +39,7 @@ ETL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN_FLAGS) \
               -Iinclude -I$(PG_INC) -DDATADIR='"$(DATADIR)"' -MMD -MP
 ETL_LDFLAGS = $(SAN_FLAGS)
 
-TOOLS   = ozon-extract etl-validate etl-normalize etl-load etl-ctl
+TOOLS   = ozon-extract etl-validate etl-normalize etl-load etl-audit etl-ctl
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITS   = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/*.c))
@@ -51,7 +51,10 @@ MAN7    = $(wildcard man/man7/*.7)
 LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
 LIBS_etl-normalize = -lpq -lhiredis -lyajl
-LIBS_etl-ctl       = -lpq
+LIBS_etl-ctl       = -lpq -lhiredis
+LIBS_etl-audit     = -lpq -lhiredis -lyajl
+# a tool built from more than one file: cmd/<tool>.c plus these
+OBJS_etl-ctl       = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/ctl-*.c))
 LIBS_etl-load      = -lpq -lyajl
 
 all: $(BINS) $(UNITS)
@@ -64,9 +67,11 @@ $(O)/libozonetl.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(O)/bin/%: $(O)/cmd/%.o $(O)/libozonetl.a
+.SECONDEXPANSION:
+$(O)/bin/%: $(O)/cmd/%.o $$(OBJS_$$*) $(O)/libozonetl.a
 	@mkdir -p $(@D)
-	$(CC) $(ETL_LDFLAGS) $(LDFLAGS) -o $@ $< $(O)/libozonetl.a $(LIBS_$*) -lm
+	$(CC) $(ETL_LDFLAGS) $(LDFLAGS) -o $@ $< $(OBJS_$*) $(O)/libozonetl.a \
+	    $(LIBS_$*) -lm
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libozonetl.a
 	@mkdir -p $(@D)

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "ozon-etl.h"
+#include "ctl.h"
 
 /* Any two runs of migrate, whatever their database user, take turns. */
 #define MIGRATE_LOCK	"7310283340917731328"
@@ -227,6 +228,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "migrate") == 0)
 		status = migrate(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "mapping") == 0)
+		status = ctl_mapping(argc - 1, argv + 1);
 	else
 		usage();
 	if (fflush(stdout) == EOF || ferror(stdout)) {

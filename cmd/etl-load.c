@@ -24,6 +24,7 @@
 static int full;			/* --mode full */
 static double max_zero_share = 0.30;
 static int force, dry_run, wait_lock;
+static const char *change_source = "api_sync";	/* --change-source */
 static int committed;		/* the changes are in the database */
 /* a statement failed on data (SQLSTATE 22, 23): the server's message */
 #define REFUSED		(-2)
@@ -198,7 +199,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: etl-load [-fnw] [-m full|incremental] "
-	    "[-r N|P%%] [-z share] [--version]\n");
+	    "[-r N|P%%] [-z share] [-s api_sync|replay|manual] [--version]\n");
 	exit(EX_USAGE);
 }
 
@@ -464,7 +465,7 @@ changes(const char *what, const char *sql, FILE *fp, const char *lo,
 	int rc = 0, i;
 
 	params[0] = log_batch_id();
-	params[1] = "api_sync";
+	params[1] = change_source;
 	params[2] = env_str("ETL_INITIATED_BY", env_str("USER", "etl-load"));
 	params[3] = lo;
 	params[4] = hi;
@@ -755,6 +756,7 @@ main(int argc, char *argv[])
 		{ "max-rejects", required_argument, NULL, 'r' },
 		{ "max-zero-share", required_argument, NULL, 'z' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "change-source", required_argument, NULL, 's' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -767,7 +769,7 @@ main(int argc, char *argv[])
 
 	argv[0] = name;
 	log_init(name);
-	while ((c = getopt_long(argc, argv, "fm:nr:wz:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "fm:nr:s:wz:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f':
 			force = 1;
@@ -792,6 +794,15 @@ main(int argc, char *argv[])
 				    err);
 				usage();
 			}
+			break;
+		case 's':
+			if (strcmp(optarg, "api_sync") && strcmp(optarg,
+			    "replay") && strcmp(optarg, "manual")) {
+				fprintf(stderr, "etl-load: --change-source: want "
+				    "api_sync, replay or manual\n");
+				usage();
+			}
+			change_source = optarg;
 			break;
 		case 'w':
 			wait_lock = 1;

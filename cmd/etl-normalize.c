@@ -315,7 +315,7 @@ main(int argc, char *argv[])
 	log_init(name);
 	if (filter_init(&f, err, sizeof err) == -1) {
 		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
-		return EX_CONFIG;
+		return filter_abort(EX_CONFIG);
 	}
 	path = env_str("ETL_MAPPING_FILE", NULL);
 	while ((c = getopt_long(argc, argv, "L:m:r:s", longopts, NULL)) != -1)
@@ -346,14 +346,14 @@ main(int argc, char *argv[])
 	/* -m, ETL_MAPPING_FILE, the database, the installed file */
 	if (path == NULL && env_str("ETL_DATABASE_URL", NULL)) {
 		if ((status = load_db_mapping()) != 0)
-			return status;
+			return filter_abort(status);
 		path = "warehouse_normalization";
 	} else {
 		if (path == NULL)
 			path = DATADIR "/warehouses.tsv";
 		if (map_load(&map, path, err, sizeof err) == -1) {
 			log_msg(LOG_ERROR, "%s: %s", path, err);
-			return EX_CONFIG;
+			return filter_abort(EX_CONFIG);
 		}
 		source = "file";
 	}

@@ -382,7 +382,7 @@ main(int argc, char *argv[])
 	log_init(name);
 	if (filter_init(&f, err, sizeof err) == -1) {
 		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
-		return EX_CONFIG;
+		return filter_abort(EX_CONFIG);
 	}
 	while ((c = getopt_long(argc, argv, "a:cL:m:n:s", longopts,
 	    NULL)) != -1)

@@ -638,6 +638,8 @@ out:
 	log_int("cache_misses", n.misses);
 	log_int("connections", http.connections);
 	log_bool("complete", n.complete);
+	/* open now, whether it was found open or this run opened it */
+	log_bool("circuit_open", cb.open_until > (long long)time(NULL));
 	log_end_summary(status);
 	http_free(&http);
 	rds_close(&rds);

@@ -288,6 +288,11 @@ int limit_parse(struct limit *, const char *s, char *err, size_t errlen);
 int limit_exceeded(const struct limit *, unsigned long rejected,
     unsigned long total);
 
+/* A duration: N seconds, or N followed by s, m, h or d. */
+int parse_duration(const char *s, int64_t *secs, char *err, size_t errlen);
+/* A share: a fraction from 0 to 1, or P%. */
+int parse_share(const char *s, double *v, char *err, size_t errlen);
+
 /* ---- lib/htab.c: string-keyed hash table (keys owned by the caller) ---- */
 struct hent {
 	const char *key;
@@ -416,7 +421,7 @@ int rds_open(struct rds *, const char *url, int timeout_ms, char *err,
     size_t errlen);
 /*
  * A command (hiredis format).  Returns the reply (freeReplyObject it), or
- * NULL when there is no connection or the command failed: then a
+ * NULL when there is no connection (r NULL, or never connected) or the command failed: then a
  * warning is logged once and the connection is dropped for good.
  */
 void *rds_cmd(struct rds *, const char *fmt, ...);
@@ -519,6 +524,104 @@ struct pg_conn *db_connect(const char *tool, int *status, char *err,
 int db_exec(struct pg_conn *, const char *sql, char *err, size_t errlen);
 void db_close(struct pg_conn *);
 
+/* Run a query with text parameters: the result (PQclear it), or NULL with
+ * err set.  A struct pg_result is libpq's PGresult. */
+struct pg_result *db_query(struct pg_conn *, const char *sql, int nparams,
+    const char *const *params, char *err, size_t errlen);
+
+/* ---- lib/ops.c: thresholds and alerts (etl-audit, etl-ctl) ---- */
+struct ops_config {
+	const char *state_dir;		/* ETL_STATE_DIR */
+	const char *alert_cmd;		/* ETL_ALERT_CMD, or NULL */
+	const char *metrics_file;	/* ETL_METRICS_FILE, or NULL */
+	int consecutive;		/* failures in a row that alert */
+	int64_t fresh_full_s, fresh_incr_s;	/* freshness SLAs */
+	int64_t stuck_s;		/* "running" this long: stuck */
+	int64_t max_duration_s;		/* a run longer: alert */
+	int64_t throttle_s;		/* one rule at most once per window */
+	int64_t alert_timeout_s;	/* ETL_ALERT_CMD is killed after */
+	int64_t keep_audit_s, keep_runs_s, keep_dirs_s;	/* 0: forever */
+	double reject_share, api_failure_share, drop_share;
+};
+
+/* Read the ETL_* thresholds.  Returns 0, or -1 with err set. */
+int ops_config(struct ops_config *, char *err, size_t errlen);
+
+struct alert {
+	const char *rule;	/* snake_case */
+	const char *severity;	/* info, warning, critical */
+	const char *run_type;	/* or NULL */
+	const char *batch_id;	/* NULL: this process's */
+	char message[1024];
+	struct buf figures;	/* JSON members "k":v, without braces */
+};
+
+void alert_init(struct alert *, const char *rule, const char *severity,
+    const char *run_type, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void alert_fig(struct alert *, const char *key, int64_t v);
+void alert_figf(struct alert *, const char *key, double v);
+void alert_figs(struct alert *, const char *key, const char *s);
+void alert_free(struct alert *);
+/*
+ * Raise an alert: unless its rule was raised within the throttle window
+ * (kept in etl_alert when db is up, else in Redis when r is up), hand it
+ * to ETL_ALERT_CMD; always log it.  db and r may be NULL.  Returns the
+ * delivery: "sent", "failed", "throttled" or "logged" (no command).
+ */
+const char *alert_raise(struct pg_conn *db, struct rds *r,
+    const struct ops_config *, struct alert *);
+/* Called with every alert raised, after it was handled (or NULL). */
+extern void (*alert_hook)(const struct alert *, const char *delivery);
+
+/* ---- lib/runs.c: health, metrics and retention (libpq) ---- */
+enum { HEALTHY, DEGRADED, UNHEALTHY };
+
+struct health {
+	int level;		/* the worst finding */
+	int db_up;
+	int redis;		/* -1 not configured, 0 down, 1 up */
+	int circuit_open;
+	long long open_until;
+	/* ages in seconds, -1: never */
+	int64_t full_age_s, any_age_s;
+	long stuck;		/* runs "running" past ETL_STUCK_AFTER */
+	char stuck_batch[64];	/* the oldest of them */
+	long failures;		/* failed runs since the last success */
+	char last_batch[64], last_type[32], last_status[32];
+	char last_error[512];
+	int64_t last_age_s;
+	struct buf findings;	/* JSON objects {check, level, message} */
+};
+
+/*
+ * Check what etl-ctl health reports: the database (db NULL: down, with
+ * db_err), Redis, the runs, freshness against the SLAs, the circuit.
+ */
+void health_check(struct health *, struct pg_conn *db, const char *db_err,
+    struct rds *r, const struct ops_config *);
+void health_free(struct health *);
+/* Raise the alerts a health check implies (stale data, stuck runs...). */
+void health_alerts(const struct health *, struct pg_conn *db,
+    struct rds *r, const struct ops_config *);
+
+/* Prometheus text for the runs (db NULL: database down). */
+void metrics_text(struct pg_conn *db, struct buf *out);
+/* Write it to path atomically (temp file, rename).  0, or -1 and err. */
+int metrics_write(struct pg_conn *db, const char *path, char *err,
+    size_t errlen);
+
+struct retention {
+	long long audit, runs, alerts, dirs;	/* removed */
+};
+
+/*
+ * Remove audit rows, run rows and alerts, and run folders under
+ * state_dir/runs, older than the configured ages.  0, or -1 and err.
+ */
+int retention_run(struct pg_conn *db, const struct ops_config *,
+    struct retention *, char *err, size_t errlen);
+
 /* ---- lib/filter.c: the loop every NDJSON filter runs ---- */
 struct filter {
 	size_t max_line;	/* longest line accepted */
@@ -554,5 +657,11 @@ int filter_opt(struct filter *, const char *name, const char *arg,
  * and the summary is closed with its status.
  */
 int filter_run(struct filter *, void (*extra)(void *));
+/*
+ * A filter that cannot start (bad configuration, no mapping): log an
+ * empty summary with status, so that the run log still tells, and
+ * return status.
+ */
+int filter_abort(int status);
 
 #endif

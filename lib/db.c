@@ -99,6 +99,23 @@ db_exec(struct pg_conn *conn, const char *sql, char *err, size_t errlen)
 	return rc;
 }
 
+struct pg_result *
+db_query(struct pg_conn *conn, const char *sql, int nparams,
+    const char *const *params, char *err, size_t errlen)
+{
+	PGconn *c = (PGconn *)conn;
+	PGresult *r;
+
+	r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		first_line(PQerrorMessage(c), err, errlen);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
 void
 db_close(struct pg_conn *c)
 {

@@ -140,3 +140,14 @@ filter_run(struct filter *f, void (*extra)(void *))
 	log_end_summary(status);
 	return status;
 }
+
+int
+filter_abort(int status)
+{
+	log_begin(LOG_INFO, "summary");
+	log_int("in", 0);
+	log_int("out", 0);
+	log_int("rejected", 0);
+	log_end_summary(status);
+	return status;
+}

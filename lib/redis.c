@@ -123,7 +123,7 @@ rds_cmd(struct rds *r, const char *fmt, ...)
 	redisReply *rep;
 	va_list ap;
 
-	if (r->c == NULL)
+	if (r == NULL || r->c == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	rep = redisvCommand(r->c, fmt, ap);

@@ -24,13 +24,14 @@ pg_start || { cat "$T/pg.log" >&2; exit 1; }
 run etl-ctl migrate
 is "$RC" 0 "migrate: exit 0"
 is "$(cat "$T/out")" "001_schema                       applied now
-002_seed_warehouses              applied now" "migrate: both applied, in order"
+002_seed_warehouses              applied now
+003_alerts                       applied now" "migrate: all applied, in order"
 run etl-ctl migrate
 is "$RC/$(cat "$T/out")" "0/up to date" "migrate again: nothing to do"
 run etl-ctl migrate --status
-ok '[ "$RC" = 0 ] && [ "$(grep -c " applied 20" "$T/out")" = 2 ]' \
-    "migrate --status: both applied, with their time"
-is "$(q 'SELECT count(*) FROM schema_migrations')" 2 "recorded in schema_migrations"
+ok '[ "$RC" = 0 ] && [ "$(grep -c " applied 20" "$T/out")" = 3 ]' \
+    "migrate --status: all applied, with their time"
+is "$(q 'SELECT count(*) FROM schema_migrations')" 3 "recorded in schema_migrations"
 is "$(q "SELECT count(*) FROM warehouse_normalization WHERE source_type = 'seed'")" \
     "$(grep -vc '^#' "$TOP/sql/warehouses.tsv")" "the default mapping is seeded"
 sh "$TOP/tools/gen-seed.sh" >"$T/seed.sql"

@@ -1,0 +1,11 @@
+/*
+ * etl-ctl's subcommands, each in its own file (cmd/ctl-*.c).  Each takes
+ * its argv with argv[0] the subcommand's name and returns an exit status.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+/* cmd/ctl-mapping.c: mapping list|add|confirm|import|export|review */
+int ctl_mapping(int argc, char *argv[]);
+
+#endif

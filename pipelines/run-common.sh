@@ -1,0 +1,109 @@
+# Shared by full-sync and incremental-sync: sourced, not run.
+#
+# A run: a batch id, a private run folder, a lock against overlapping runs,
+# the run's row recorded by etl-audit from start to end, every stage's exit
+# status collected, silence on success and a short report on failure.
+
+set -u
+set -o pipefail
+
+prog=${0##*/}
+
+# The environment file (cron: ETL_ENV_FILE=/etc/ozon-etl/env).
+if [ -n "${ETL_ENV_FILE:-}" ]; then
+	# shellcheck disable=SC1090
+	. "$ETL_ENV_FILE" || { echo "$prog: $ETL_ENV_FILE: cannot read" >&2; exit 78; }
+fi
+: "${ETL_STATE_DIR:=/var/lib/ozon-etl}"
+: "${ETL_METRICS_FILE:=$ETL_STATE_DIR/ozon_etl.prom}"
+: "${ETL_LOCK_WAIT:=0}"
+: "${OZON_EXTRACT_FLAGS:=}"	# more ozon-extract flags, split on blanks
+[ -n "${ETL_BIN:-}" ] && PATH=$ETL_BIN:$PATH
+ETL_LOG_FORMAT=json		# the run log is read back by etl-audit
+export ETL_STATE_DIR ETL_METRICS_FILE ETL_LOG_FORMAT PATH
+
+# Say one thing on stderr, as the tools do.
+say() { echo "$prog: $*" >&2; }
+
+# One line per run event in the state folder's pipelines.log.
+journal() {
+	printf '{"ts":"%s","tool":"%s","batch_id":"%s","event":"%s"%s}\n' \
+	    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$prog" "${ETL_BATCH_ID:-}" \
+	    "$1" "${2:+,$2}" >>"$ETL_STATE_DIR/pipelines.log" 2>/dev/null
+}
+
+# run_begin TYPE: lock, batch id, run folder, the "running" row.
+run_begin() {
+	run_type=$1
+	umask 077		# run folders and spools hold the seller's data
+	mkdir -p "$ETL_STATE_DIR/runs" || { say "$ETL_STATE_DIR: cannot create"; exit 73; }
+	exec 9>>"$ETL_STATE_DIR/run.lock" || { say "$ETL_STATE_DIR/run.lock: cannot open"; exit 73; }
+	if ! flock -w "$ETL_LOCK_WAIT" 9; then
+		# an overlap is routine: logged and reported, not alerted
+		journal skipped '"reason":"another run holds the lock"'
+		say "another run holds $ETL_STATE_DIR/run.lock; skipped (75)"
+		exit 75
+	fi
+	ETL_BATCH_ID=$(cat /proc/sys/kernel/random/uuid) || exit 71
+	export ETL_BATCH_ID
+	run_dir=$ETL_STATE_DIR/runs/$ETL_BATCH_ID
+	mkdir -m 700 "$run_dir" || { say "$run_dir: cannot create"; exit 73; }
+	log=$run_dir/log
+	rejects=$run_dir/rejects.ndjson
+	: >"$log" && : >"$rejects" || exit 74
+	journal started "\"run_type\":\"$run_type\""
+	# the row exists from the start: a run that dies stays visible
+	etl-audit --begin -t "$run_type" >/dev/null 2>>"$log" ||
+	    say "warning: the run could not be recorded as started (see $log)"
+	trap 'run_signal INT 130' INT
+	trap 'run_signal TERM 143' TERM
+	trap 'run_signal HUP 129' HUP
+	job=
+}
+
+# run_job CMD: run a pipeline (a shell function) as a job of its own, so
+# that a signal to the run reaches every stage; its stages' statuses are
+# left in $run_dir/status.
+run_job() {
+	set -m
+	"$@" &
+	job=$!
+	set +m
+	wait "$job"
+	job=
+}
+
+# The stages of a pipeline record their statuses with this.
+save_status() { echo "$*" >"$run_dir/status"; }
+
+run_signal() {
+	trap '' INT TERM HUP
+	[ -n "$job" ] && kill -TERM -- "-$job" 2>/dev/null && wait "$job" 2>/dev/null
+	[ -n "${spool:-}" ] && rm -f "$spool"
+	etl-audit -t "$run_type" -l "$log" -r "$rejects" --cancelled \
+	    --no-cleanup </dev/null >"$run_dir/summary.json" 2>>"$log"
+	journal cancelled "\"signal\":\"$1\""
+	say "run $ETL_BATCH_ID cancelled by SIG$1; run folder: $run_dir"
+	exit "$2"
+}
+
+# run_end NAMES... : report and exit with the first failing stage's status,
+# reading the statuses from $run_dir/status (one per name, "-" not run).
+run_end() {
+	local names=("$@") codes=() i code=0 report=
+	read -r -a codes <"$run_dir/status" || codes=()
+	for i in "${!names[@]}"; do
+		report="$report ${names[$i]}=${codes[$i]:--}"
+		case ${codes[$i]:--} in
+		0|-) ;;
+		*) [ "$code" = 0 ] && code=${codes[$i]} ;;
+		esac
+	done
+	journal finished "\"exit\":$code"
+	if [ "$code" != 0 ]; then
+		say "run $ETL_BATCH_ID failed:$(jq -r '" " + (.error // .status)' "$run_dir/summary.json" 2>/dev/null)"
+		say "stages:$report"
+		say "run folder: $run_dir (log, rejects.ndjson, summary.json)"
+	fi
+	exit "$code"
+}
