@@ -8,4 +8,11 @@
 /* cmd/ctl-mapping.c: mapping list|add|confirm|import|export|review */
 int ctl_mapping(int argc, char *argv[]);
 
+/* cmd/ctl-runs.c */
+int ctl_status(int argc, char *argv[]);
+int ctl_health(int argc, char *argv[]);
+int ctl_metrics(int argc, char *argv[]);
+int ctl_cleanup(int argc, char *argv[]);
+int ctl_replay(int argc, char *argv[]);
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * etl-ctl: operate ozon-etl.  Subcommands: migrate.
+ * etl-ctl: operate ozon-etl.  Subcommands: migrate here, the others in
+ * cmd/ctl-*.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,10 +16,31 @@
 /* Any two runs of migrate, whatever their database user, take turns. */
 #define MIGRATE_LOCK	"7310283340917731328"
 
+static int migrate(int, char *[]);
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char *[]);
+	const char *usage;
+} subcommands[] = {
+	{ "status", ctl_status, "status [--json] [-n N]" },
+	{ "health", ctl_health, "health [--alert] [-q]" },
+	{ "migrate", migrate, "migrate [--status]" },
+	{ "mapping", ctl_mapping, "mapping list|add|confirm|import|export|"
+	    "review ..." },
+	{ "replay", ctl_replay, "replay [--full] [--force] [--dry-run] FILE" },
+	{ "cleanup", ctl_cleanup, "cleanup" },
+	{ "metrics", ctl_metrics, "metrics [-o FILE]" },
+};
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: etl-ctl migrate [--status]\n");
+	size_t i;
+
+	for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		fprintf(stderr, "%s etl-ctl %s\n", i ? "      " : "usage:",
+		    subcommands[i].usage);
 	exit(EX_USAGE);
 }
 
@@ -216,6 +238,7 @@ int
 main(int argc, char *argv[])
 {
 	static char name[] = "etl-ctl";
+	size_t i;
 	int status;
 
 	argv[0] = name;
@@ -226,12 +249,12 @@ main(int argc, char *argv[])
 		printf("etl-ctl %s\n", ETL_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "migrate") == 0)
-		status = migrate(argc - 1, argv + 1);
-	else if (strcmp(argv[1], "mapping") == 0)
-		status = ctl_mapping(argc - 1, argv + 1);
-	else
+	for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			break;
+	if (i == sizeof subcommands / sizeof subcommands[0])
 		usage();
+	status = subcommands[i].fn(argc - 1, argv + 1);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_msg(LOG_ERROR, "stdout: %s", strerror(errno));
 		status = EX_IOERR;
