@@ -1,15 +1,18 @@
 #!/bin/sh
-# make demo: the pipeline as far as it goes today, on the embedded
-# default: the local Ozon simulator, a throwaway Redis and a throwaway
-# PostgreSQL, no credentials.
+# make demo: the main job on the embedded default: the local Ozon
+# simulator, a throwaway Redis and a throwaway PostgreSQL, no credentials.
 #   etl-ctl migrate
-#   ozon-extract | etl-validate | etl-normalize | etl-load --mode full
-# then a changed data set, loaded again.  The files stay in $O/demo.
+#   pipelines/full-sync           (a complete snapshot, spooled, loaded)
+#   the simulator's stock changes
+#   pipelines/incremental-sync    (streamed straight through)
+#   etl-ctl status, etl-ctl health
+# The state folder (run folders, spool, rejects, metrics, alerts) stays in
+# $O/demo; the servers stop at exit, also on Ctrl-C.
 set -eu
 O=${O:-build}
-d=$O/demo
 rows=${DEMO_ROWS:-20000}
-d=$(cd "$(dirname "$d")" && pwd)/$(basename "$d")
+top=$(pwd)
+d=$top/$O/demo
 rm -rf "$d"
 mkdir -p "$d"
 pids=""
@@ -46,47 +49,63 @@ while { [ ! -s "$d/sim.port" ] || [ ! -S "$d/redis.sock" ]; } &&
 	i=$((i + 1))
 done
 
+# what /etc/ozon-etl/env holds on a real system (pipelines/env.example)
 export OZON_API_URL=http://127.0.0.1:$(cat "$d/sim.port") \
-    OZON_CLIENT_ID=123456 OZON_API_KEY=sim-secret-key \
-    REDIS_URL=unix://$d/redis.sock ETL_STATE_DIR=$d \
+    OZON_CLIENT_ID=123456 OZON_API_KEY=sim-secret-key OZON_RATE_LIMIT=0 \
+    REDIS_URL=unix://$d/redis.sock ETL_STATE_DIR=$d/state \
     ETL_DATABASE_URL="host=$pg user=postgres dbname=postgres" \
-    ETL_SQL_DIR=sql ETL_LOG_FORMAT=json
-: >"$d/log.ndjson"
-: >"$d/rejects.ndjson"
-"$O/bin/etl-ctl" migrate
+    ETL_SQL_DIR=$top/sql ETL_BIN=$top/$O/bin \
+    ETL_METRICS_FILE=$d/state/ozon_etl.prom \
+    ETL_ALERT_CMD="cat >>'$d/alerts.ndjson'"
+unset ETL_MAPPING_FILE ETL_BATCH_ID
+PATH=$top/$O/bin:$PATH
+mkdir -m 700 "$d/state"
 
-# one run: every stage appends (O_APPEND) to one log and one reject file
-run() {
-	export ETL_BATCH_ID=demo-$1
-	"$O/bin/ozon-extract" ${2:-} 2>>"$d/log.ndjson" 3>>"$d/rejects.ndjson" |
-	    "$O/bin/etl-validate" 2>>"$d/log.ndjson" 3>>"$d/rejects.ndjson" |
-	    "$O/bin/etl-normalize" 2>>"$d/log.ndjson" 3>>"$d/rejects.ndjson" |
-	    tee "$d/normalized-$1.ndjson" |
-	    "$O/bin/etl-load" --mode full >"$d/changes-$1.ndjson" \
-	    2>>"$d/log.ndjson" 3>>"$d/rejects.ndjson"
+sync() {
+	t0=$(date +%s%N)
+	if "$top/pipelines/$1"; then
+		rc=0
+	else
+		rc=$?
+	fi
+	echo "$1: exit $rc in $((($(date +%s%N) - t0) / 1000000)) ms; run" \
+	    "folder $(ls -td "$d"/state/runs/*/ | head -n 1)"
 }
-run 1
-# Ozon's stock moves on: a changed data set, and the same job again
+
+echo "== etl-ctl migrate"
+etl-ctl migrate
+echo "== full sync: ozon-extract | etl-validate | etl-normalize > spool; etl-load --mode full < spool | etl-audit"
+sync full-sync
+full=$(ls -td "$d"/state/runs/*/ | head -n 1)
+
+# Ozon's stock moves on; the incremental run asks for fresh pages (the
+# cache would serve the full sync's pages for --cache-ttl, 15 minutes)
 curl -sS -o /dev/null -X POST --data '{"epoch": 1}' \
     "$OZON_API_URL/__sim/control"
-run 2 "--cache refresh"	# a new snapshot, not the cached pages
+echo "== incremental sync: ozon-extract | etl-validate | etl-normalize | etl-load | etl-audit"
+OZON_EXTRACT_FLAGS="--cache off" sync incremental-sync
+incr=$(ls -td "$d"/state/runs/*/ | head -n 1)
 
-echo "== summaries (from $d/log.ndjson)"
-jq -r 'select(.event == "summary") | "\(.batch_id) \(.tool): in=\(.in) out=\(.out) rejected=\(.rejected)" +
-    (if .pages then " pages=\(.pages) api_requests=\(.api_requests) complete=\(.complete)" else "" end) +
-    (if .tool == "etl-load" then " inserted=\(.inserted) updated=\(.updated) zeroed=\(.zeroed) unchanged=\(.unchanged)" else "" end) +
-    " \(.elapsed_ms) ms, \(.max_rss_kb) KiB"' "$d/log.ndjson"
+echo "== etl-ctl status"
+etl-ctl status
+echo "== etl-ctl health"
+etl-ctl health | jq -c . || true
 echo "== the database"
-psql -XAt -h "$pg" -U postgres -c "SELECT 'inventory rows: ' || count(*) FROM inventory" \
-    -c "SELECT 'audit rows by batch and change: ' || string_agg(b || ' ' || c || ' ' || n, ', ') FROM (SELECT batch_id b, change_type c, count(*) n FROM inventory_audit GROUP BY 1, 2 ORDER BY 1, 2) x" \
-    -c "SELECT 'names waiting for review: ' || count(*) FROM warehouse_normalization WHERE source_type = 'auto_detected'"
-echo "== rejects by reason ($d/rejects.ndjson)"
-jq -r '.reason | sub(" \\(.*"; "")' "$d/rejects.ndjson" | sort | uniq -c |
-    sort -rn
-echo "== unknown warehouse names, for the mapping"
-jq -r 'select(.event == "unknown_warehouse") | "\(.name) -> \(.normalized)"' \
-    "$d/log.ndjson"
-echo "== stock by cluster now: available, reserved (from inventory)"
+psql -XAt -h "$pg" -U postgres \
+    -c "SELECT 'inventory rows: ' || count(*) || ', out of stock: ' || count(*) FILTER (WHERE available = 0) FROM inventory" \
+    -c "SELECT 'audit rows: ' || string_agg(c || ' ' || n, ', ') FROM (SELECT change_type c, count(*) n FROM inventory_audit GROUP BY 1 ORDER BY 1) x" \
+    -c "SELECT 'names waiting for review (etl-ctl mapping review): ' || count(*) FROM warehouse_normalization WHERE source_type = 'auto_detected' AND is_active"
+echo "== top reject reasons of the full sync"
+jq -r '.reason | sub(" \\(.*"; "")' "$full/rejects.ndjson" | sort |
+    uniq -c | sort -rn | head -n 5
+echo "== stock by cluster: available, reserved"
 psql -XAt -F ' ' -h "$pg" -U postgres -c "SELECT lpad(sum(available)::text, 10),
     lpad(sum(reserved)::text, 8), coalesce(cluster_name, '(no cluster)')
-    FROM inventory GROUP BY cluster_name ORDER BY 1 DESC"
+    FROM inventory GROUP BY cluster_name ORDER BY 1 DESC LIMIT 8"
+echo "== where things are"
+echo "spool of the full sync:   ${full}spool.ndjson"
+echo "rejects:                  ${full}rejects.ndjson, ${incr}rejects.ndjson"
+echo "run logs:                 ${full}log, ${incr}log"
+echo "Prometheus metrics:       $ETL_METRICS_FILE"
+echo "alerts sent:              $d/alerts.ndjson ($(cat "$d/alerts.ndjson" 2>/dev/null | wc -l) alerts)"
+echo "dashboard:                not yet (etl-ctl dashboard comes with the dashboard issue)"
