@@ -12,6 +12,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/ozon-etl
+LIBEXECDIR ?= $(PREFIX)/libexec/ozon-etl
 WERROR    ?= 1
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -47,6 +48,10 @@ BINS    = $(TOOLS:%=$(O)/bin/%)
 BENCH   = $(O)/bench/gen-stock $(O)/bench/yajl-ceiling
 MAN1    = $(wildcard man/man1/*.1)
 MAN7    = $(wildcard man/man7/*.7)
+# the pipelines and the alert senders, and the parts they source
+PIPES   = $(filter-out %.md %.example %.sh pipelines/crontab,\
+              $(wildcard pipelines/*))
+PIPES_SH = $(wildcard pipelines/*.sh)
 
 LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
@@ -114,13 +119,20 @@ install: $(BINS)
 	install -d $(DESTDIR)$(DATADIR)/sql
 	install -m 644 sql/warehouses.tsv $(DESTDIR)$(DATADIR)
 	install -m 644 sql/[0-9]*.sql $(DESTDIR)$(DATADIR)/sql
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(PIPES) $(DESTDIR)$(LIBEXECDIR)
+	install -m 644 $(PIPES_SH) $(DESTDIR)$(LIBEXECDIR)
+	install -m 644 pipelines/crontab pipelines/env.example $(DESTDIR)$(DATADIR)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -f $(DESTDIR)$(DATADIR)/warehouses.tsv $(DESTDIR)$(DATADIR)/sql/*.sql
-	-rmdir $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(DATADIR)/crontab $(DESTDIR)$(DATADIR)/env.example
+	rm -f $(PIPES:pipelines/%=$(DESTDIR)$(LIBEXECDIR)/%) \
+	    $(PIPES_SH:pipelines/%=$(DESTDIR)$(LIBEXECDIR)/%)
+	-rmdir $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)

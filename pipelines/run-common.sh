@@ -1,4 +1,6 @@
-# Shared by full-sync and incremental-sync: sourced, not run.
+# shellcheck shell=bash
+# Shared by the pipelines (full-sync, incremental-sync, health-check):
+# sourced, not run.
 #
 # A run: a batch id, a private run folder, a lock against overlapping runs,
 # the run's row recorded by etl-audit from start to end, every stage's exit
@@ -9,16 +11,20 @@ set -o pipefail
 
 prog=${0##*/}
 
-# The environment file (cron: ETL_ENV_FILE=/etc/ozon-etl/env).
+# The environment file (cron: ETL_ENV_FILE=/etc/ozon-etl/env); what it
+# sets is exported to the tools.
 if [ -n "${ETL_ENV_FILE:-}" ]; then
+	set -a
 	# shellcheck disable=SC1090
 	. "$ETL_ENV_FILE" || { echo "$prog: $ETL_ENV_FILE: cannot read" >&2; exit 78; }
+	set +a
 fi
 : "${ETL_STATE_DIR:=/var/lib/ozon-etl}"
 : "${ETL_METRICS_FILE:=$ETL_STATE_DIR/ozon_etl.prom}"
 : "${ETL_LOCK_WAIT:=0}"
-: "${OZON_EXTRACT_FLAGS:=}"	# more ozon-extract flags, split on blanks
 [ -n "${ETL_BIN:-}" ] && PATH=$ETL_BIN:$PATH
+# shellcheck disable=SC2034  # the pipelines pass it to ozon-extract
+read -r -a extract_flags <<<"${OZON_EXTRACT_FLAGS:-}"
 ETL_LOG_FORMAT=json		# the run log is read back by etl-audit
 export ETL_STATE_DIR ETL_METRICS_FILE ETL_LOG_FORMAT PATH
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make install and uninstall honour PREFIX and DESTDIR.
 . "$TOP/tests/lib.sh"
-plan 6
+plan 8
 
 D=$T/dest
 make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" install \
@@ -13,6 +13,10 @@ ok '[ -f "$D/opt/oe/share/man/man1/etl-validate.1" ] && [ -f "$D/opt/oe/share/ma
     "install: man pages"
 ok 'cmp -s "$D/opt/oe/share/ozon-etl/warehouses.tsv" "$TOP/sql/warehouses.tsv"' \
     "install: the default mapping"
+ok '[ -x "$D/opt/oe/libexec/ozon-etl/full-sync" ] && [ -x "$D/opt/oe/libexec/ozon-etl/incremental-sync" ] && [ -x "$D/opt/oe/libexec/ozon-etl/alert-slack" ] && [ -f "$D/opt/oe/libexec/ozon-etl/run-common.sh" ]' \
+    "install: the pipelines and alert senders, with what they source"
+ok '[ -f "$D/opt/oe/share/ozon-etl/crontab" ] && [ -f "$D/opt/oe/share/ozon-etl/env.example" ] && [ -x "$D/opt/oe/bin/etl-audit" ]' \
+    "install: crontab, env.example, etl-audit"
 make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" uninstall \
     >"$T/log" 2>&1
 is "$?" 0 "uninstall: exit 0"
