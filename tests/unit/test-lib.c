@@ -359,6 +359,43 @@ test_limits(void)
 }
 
 static void
+test_durations(void)
+{
+	int64_t v = -1;
+	double d = -1;
+	char err[96];
+
+	ok(parse_duration("90", &v, err, sizeof err) == 0 && v == 90,
+	    "duration: bare seconds");
+	ok(parse_duration("15m", &v, err, sizeof err) == 0 && v == 900 &&
+	    parse_duration("14h", &v, err, sizeof err) == 0 && v == 50400 &&
+	    parse_duration("7d", &v, err, sizeof err) == 0 && v == 604800 &&
+	    parse_duration("0s", &v, err, sizeof err) == 0 && v == 0,
+	    "duration: s, m, h, d");
+	ok(parse_duration("", &v, err, sizeof err) == -1 &&
+	    parse_duration("h", &v, err, sizeof err) == -1 &&
+	    parse_duration("5w", &v, err, sizeof err) == -1 &&
+	    parse_duration("5hh", &v, err, sizeof err) == -1 &&
+	    parse_duration("-5", &v, err, sizeof err) == -1 &&
+	    parse_duration("1.5h", &v, err, sizeof err) == -1 &&
+	    parse_duration("99999999999999999999", &v, err, sizeof err) == -1,
+	    "duration: bad values refused");
+	ok(parse_share("0.05", &d, err, sizeof err) == 0 && d == 0.05 &&
+	    parse_share("5%", &d, err, sizeof err) == 0 && d == 0.05 &&
+	    parse_share("1", &d, err, sizeof err) == 0 && d == 1 &&
+	    parse_share("0", &d, err, sizeof err) == 0 && d == 0,
+	    "share: fraction or percentage");
+	ok(parse_share("1.5", &d, err, sizeof err) == -1 &&
+	    parse_share("101%", &d, err, sizeof err) == -1 &&
+	    parse_share("5%%", &d, err, sizeof err) == -1 &&
+	    parse_share("-0.1", &d, err, sizeof err) == -1 &&
+	    parse_share("1e-2", &d, err, sizeof err) == -1 &&
+	    parse_share("", &d, err, sizeof err) == -1 &&
+	    parse_share("%", &d, err, sizeof err) == -1,
+	    "share: bad values refused");
+}
+
+static void
 test_htab(void)
 {
 	struct htab t = { NULL, 0, 0 };
@@ -454,6 +491,7 @@ main(void)
 	test_reader();
 	test_record();
 	test_limits();
+	test_durations();
 	test_htab();
 	test_ozon();
 	printf("1..%d\n", ntests);
