@@ -4,7 +4,7 @@
 # full and incremental syncs, a failed extract, the lock, rejects, alert
 # throttling, health (stale, stuck), replay, cancel, retention, metrics.
 . "$TOP/tests/lib.sh"
-plan 64
+plan 68
 
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN
 unset ETL_MAPPING_FILE		# the database's mapping, as installed
@@ -225,6 +225,19 @@ ETL_RETAIN_RUN_DIRS=7d etl-ctl cleanup >"$T/out"
 is "$(cat "$T/out")" "removed: $N1 audit rows, 0 runs, 0 alerts, 1 run folders" "cleanup: what it removed"
 ok '[ ! -e "$D1" ] && [ -d "$(last_dir)" ]' "cleanup: the old run folder only"
 is "$(q "SELECT count(*) FROM inventory_audit WHERE batch_id = '$B1'")" 0 "cleanup: old audit rows gone"
+
+# --- the database down: the run fails, the alert still goes out ---
+pg_stop
+pipe incremental-sync
+is "$RC" 69 "database down: exit 69"
+is "$(count_alerts run_failed)" 3 "database down: run_failed still sent (throttled through Redis)"
+pipe incremental-sync
+is "$(count_alerts run_failed)" 3 "database down: the Redis window holds the repeat"
+etl-ctl health >"$T/health" 2>/dev/null
+RC=$?
+ok '[ "$RC" = 2 ] && jq -e ".database == false" "$T/health" >/dev/null' \
+    "database down: health exits 2"
+pg_restart
 
 # --- secrets ---
 ok '! grep -rqF "$SIM_KEY" "$ETL_STATE_DIR" "$T/sink.log"' "the Api-Key appears in no log, reject, spool or alert"
