@@ -156,8 +156,12 @@ is "$(count_alerts stale_data)" 1 "health --alert: stale_data alert sent"
 
 # --- a killed run stays "running" and is found stuck ---
 sim_control '{"faults": ["*:hang=20:inf"]}'
-OZON_EXTRACT_FLAGS="$FAST --cache off" setsid "$P/incremental-sync" 2>/dev/null &
-KILLED=$!
+# in a subshell of its own, whose shell reports the kill to /dev/null
+(OZON_EXTRACT_FLAGS="$FAST --cache off" setsid "$P/incremental-sync" &
+    echo $! >"$T/killed.pid"; wait) 2>/dev/null &
+SUB=$!
+wait_file "$T/killed.pid"
+KILLED=$(cat "$T/killed.pid")
 i=0
 while [ "$(q "SELECT count(*) FROM analytics_etl_log WHERE status = 'running'")" = 0 ] && [ $i -lt 100 ]; do
 	sleep 0.05
@@ -165,7 +169,7 @@ while [ "$(q "SELECT count(*) FROM analytics_etl_log WHERE status = 'running'")"
 done
 sleep 0.5
 pkill -9 -s "$KILLED"
-wait "$KILLED" 2>/dev/null
+wait "$SUB" 2>/dev/null
 sim_control '{"faults": []}'
 is "$(q "SELECT count(*) FROM analytics_etl_log WHERE status = 'running'")" 1 \
     "kill -9: the run's row stays running"
