@@ -64,9 +64,14 @@ LIBS_etl-load      = -lpq -lyajl
 
 all: $(BINS) $(UNITS)
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c $(O)/datadir.stamp
 	@mkdir -p $(@D)
 	$(CC) $(ETL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# DATADIR is compiled in: a build for another PREFIX compiles again
+$(O)/datadir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' >$@
 
 $(O)/libozonetl.a: $(LIBOBJ)
 	rm -f $@
@@ -140,7 +145,7 @@ lint-man:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test demo bench install uninstall lint-man clean
+.PHONY: all deps check test demo bench install uninstall lint-man clean FORCE
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

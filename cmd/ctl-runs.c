@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -390,7 +391,7 @@ ctl_replay(int argc, char *argv[])
 	char logp[PATH_MAX], rejp[PATH_MAX];
 	struct buf dir = { NULL, 0, 0 };
 	int c, k = 0, in, logfd, rejfd, p[2], st_load, st_audit, full = 0;
-	int force = 0, dry = 0, status;
+	int force = 0, dry = 0, status, lockfd;
 	pid_t lp, ap;
 
 	while ((c = opt(argc, argv, "", longs, 1, line)) != -1)
@@ -403,6 +404,16 @@ ctl_replay(int argc, char *argv[])
 	if ((in = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
 		log_msg(LOG_ERROR, "%s: %s", argv[optind], strerror(errno));
 		return EX_NOINPUT;
+	}
+	/* the pipelines' lock: a replay does not overlap a sync */
+	snprintf(logp, sizeof logp, "%s/run.lock",
+	    env_str("ETL_STATE_DIR", "/var/lib/ozon-etl"));
+	if ((lockfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) != -1 && flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+		log_msg(LOG_ERROR, "another run holds %s; try again later", logp);
+		close(lockfd);
+		close(in);
+		return EX_TEMPFAIL;
 	}
 	/* the stages see this run's batch id */
 	setenv("ETL_BATCH_ID", log_batch_id(), 1);
@@ -454,6 +465,8 @@ ctl_replay(int argc, char *argv[])
 	close(logfd);
 	close(rejfd);
 	status = st_load ? st_load : st_audit;
+	if (lockfd != -1)
+		close(lockfd);
 	if (status)
 		log_msg(LOG_ERROR, "replay failed (etl-load %d, etl-audit %d); "
 		    "run folder: %s", st_load, st_audit, dir.p);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,13 @@ find_stage(const char *name, size_t n)
 	return NULL;
 }
 
+/* Text cut at a byte limit must not end inside a character. */
+static void
+fit(char *s)
+{
+	s[utf8_cut(s, strlen(s))] = '\0';
+}
+
 /* A field's value as an integer (0 when absent or not a number). */
 static int64_t
 get_int(const struct record *r, const char *key)
@@ -193,8 +201,10 @@ log_line(struct record *r, const char *line, size_t len)
 		i = rec_find(r, "circuit_open");
 		st->circuit_open = i >= 0 && r->f[i].type == J_TRUE;
 	} else if (en == 5 && memcmp(event, "error", 5) == 0 &&
-	    get_str(r, "msg", &msg, &mn) == 0)
+	    get_str(r, "msg", &msg, &mn) == 0) {
 		snprintf(st->error, sizeof st->error, "%.*s", (int)mn, msg);
+		fit(st->error);
+	}
 }
 
 /* Read a file line by line into fn; a missing file is a warning. */
@@ -225,7 +235,9 @@ read_lines(const char *path, void (*fn)(struct record *, const char *,
 
 /*
  * A reject's reason without its figures: "free_to_sell_amount: negative
- * (-5)" counts as "free_to_sell_amount: negative".
+ * (-5)" counts as "free_to_sell_amount: negative", and "row 751 of the
+ * page at offset 1000: not an object" as "row N of the page at offset N:
+ * not an object" (add_class() puts the N).
  */
 static size_t
 reason_class(const char *s, size_t n)
@@ -249,6 +261,35 @@ reason_class(const char *s, size_t n)
 	return k;
 }
 
+static int
+word_char(unsigned char c)
+{
+	return c == '_' || (c >= '0' && c <= '9') ||
+	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+}
+
+/* Append the class of reason s[0..n) to b: numbers standing alone as N. */
+static void
+add_class(struct buf *b, const char *s, size_t n)
+{
+	size_t i, j;
+
+	n = reason_class(s, n);
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9' &&
+		    (i == 0 || !word_char((unsigned char)s[i - 1]))) {
+			for (j = i; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+				;
+			if (j == n || !word_char((unsigned char)s[j])) {
+				buf_addc(b, 'N');
+				i = j - 1;
+				continue;
+			}
+		}
+		buf_addc(b, s[i]);
+	}
+}
+
 static void
 reject_line(struct record *r, const char *line, size_t len)
 {
@@ -264,7 +305,7 @@ reject_line(struct record *r, const char *line, size_t len)
 	get_str(r, "stage", &stage, &sn);
 	buf_add(&key, stage, sn);
 	buf_addc(&key, '\t');
-	buf_add(&key, reason, reason_class(reason, rn));
+	add_class(&key, reason, rn);
 	if ((e = ht_get(&reasons, key.p, key.len)) != NULL)
 		e->count++;
 	else if (nreasons == MAX_REASONS)
@@ -372,9 +413,13 @@ judge(void)
 	/* a stage's input counts as extracted when the run did not extract */
 	if (!find_stage("ozon-extract", 12) && nstages > 0)
 		run.extracted = stages[0].in;
-	/* the pipeline's own trouble (a spool that failed...) */
-	if (pipeline_error && !bad++)
-		snprintf(run.error, sizeof run.error, "%s", pipeline_error);
+	/* the pipeline's own word (a spool that failed, a load not run) */
+	if (pipeline_error) {
+		i = (int)strlen(run.error);
+		snprintf(run.error + i, sizeof run.error - (size_t)i, "%s%s",
+		    i ? "; " : "", pipeline_error);
+		bad++;
+	}
 	if (bad)
 		run.status = "failed";
 	else if (run.failed > 0)
@@ -384,6 +429,7 @@ judge(void)
 		if (!*run.error)
 			snprintf(run.error, sizeof run.error, "cancelled");
 	}
+	fit(run.error);
 }
 
 /* details: the stages' summaries, the top reject reasons, what we saw */
@@ -525,6 +571,7 @@ finish(struct pg_conn *db)
 	    "  now(), $4, $5, $6, $7, $8, $9, $10, $11, $12, a.i, a.u, a.z,"
 	    "  $13, $14::jsonb FROM a"
 	    " ON CONFLICT (batch_id) DO UPDATE SET status = EXCLUDED.status,"
+	    "  run_type = EXCLUDED.run_type,"
 	    "  finished_at = EXCLUDED.finished_at,"
 	    "  execution_time_ms = (extract(epoch FROM"
 	    "   EXCLUDED.finished_at - l.started_at) * 1000)::bigint,"
@@ -660,6 +707,7 @@ judge_alerts(struct pg_conn *db, struct rds *rds)
 		    100 * cfg.api_failure_share);
 		alert_fig(&a, "failed", run.api_failures);
 		alert_fig(&a, "requests", run.api_requests);
+		alert_figf(&a, "limit_share", cfg.api_failure_share);
 		raise_alert(db, rds, &a);
 	}
 	if (run.exec_ms > cfg.max_duration_s * 1000) {
@@ -678,7 +726,7 @@ judge_alerts(struct pg_conn *db, struct rds *rds)
 		    "warehouses with stock", run.warehouses,
 		    previous_full(db, "(details->>'warehouses')::bigint"));
 	}
-	health_check(&h, db, NULL, NULL, &cfg);
+	health_check(&h, db, NULL, rds, &cfg);
 	if (!ok && h.failures >= cfg.consecutive) {
 		alert_init(&a, "consecutive_failures", "critical", run_type,
 		    "%ld runs failed in a row; the last: %s", h.failures,
@@ -756,6 +804,7 @@ main(int argc, char *argv[])
 
 	argv[0] = name;
 	log_init(name);
+	signal(SIGPIPE, SIG_IGN);	/* a reader gone: EPIPE, said quietly */
 	while ((c = getopt_long(argc, argv, "e:l:r:s:t:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'b':
@@ -832,13 +881,17 @@ main(int argc, char *argv[])
 	if ((url = env_str("REDIS_URL", NULL)) != NULL &&
 	    rds_open(&rds, url, 1000, err, sizeof err) == -1)
 		log_msg(LOG_WARN, "redis: %s", err);
+	/*
+	 * A row that could not be written is 69; the alerts, the metrics and
+	 * retention still use the connection while it answers.
+	 */
 	if (db && finish(db) != 0)
 		db_status = EX_UNAVAILABLE;
-	judge_alerts(db_status == 0 ? db : NULL, url ? &rds : NULL);
-	if (cfg.metrics_file && metrics_write(db_status == 0 ? db : NULL,
-	    cfg.metrics_file, err, sizeof err) == -1)
+	judge_alerts(db, url ? &rds : NULL);
+	if (cfg.metrics_file && metrics_write(db, cfg.metrics_file, err,
+	    sizeof err) == -1)
 		log_msg(LOG_WARN, "metrics: %s", err);
-	if (db_status == 0 && !no_cleanup) {
+	if (db && !no_cleanup) {
 		if (retention_run(db, &cfg, &kept, err, sizeof err) == -1)
 			log_msg(LOG_WARN, "retention: %s", err);
 		else if (kept.audit + kept.runs + kept.alerts + kept.dirs) {

@@ -81,6 +81,11 @@ int utf8_check(const char *s, size_t n, int json, char *err, size_t errlen);
 uint32_t utf8_decode(const char *s, size_t n, size_t *len);
 /* Encode cp at out (room for 4 bytes); return its length. */
 size_t utf8_encode(uint32_t cp, char *out);
+/*
+ * The length of the longest prefix of s[0..n) that does not end inside a
+ * character: for text cut at a byte limit (s valid UTF-8 before the cut).
+ */
+size_t utf8_cut(const char *s, size_t n);
 /* Number of code points in valid UTF-8 s[0..n). */
 size_t utf8_count(const char *s, size_t n);
 /* Simple Unicode upper case of one code point (lib/casemap.c). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@ int
 ops_config(struct ops_config *c, char *err, size_t errlen)
 {
 	const char *s;
+	char e[128];
 	int64_t n;
 
 	memset(c, 0, sizeof *c);
@@ -61,8 +63,11 @@ ops_config(struct ops_config *c, char *err, size_t errlen)
 	c->metrics_file = env_str("ETL_METRICS_FILE", NULL);
 	c->consecutive = 3;
 	if ((s = env_str("ETL_ALERT_CONSECUTIVE_FAILURES", NULL)) != NULL) {
-		if (parse_count(s, 1, 1000, &n, err, errlen) == -1)
+		if (parse_count(s, 1, 1000, &n, e, sizeof e) == -1) {
+			snprintf(err, errlen, "ETL_ALERT_CONSECUTIVE_FAILURES: %s",
+			    e);
 			return -1;
+		}
 		c->consecutive = (int)n;
 	}
 	return env_duration("ETL_FRESHNESS_FULL", 14 * 3600, &c->fresh_full_s,
@@ -104,6 +109,7 @@ alert_init(struct alert *a, const char *rule, const char *severity,
 	va_start(ap, fmt);
 	vsnprintf(a->message, sizeof a->message, fmt, ap);
 	va_end(ap);
+	a->message[utf8_cut(a->message, strlen(a->message))] = '\0';
 }
 
 static void
@@ -291,12 +297,14 @@ throttle_db(struct pg_conn *db, const struct ops_config *c,
 		goto out;
 	/* two processes raising one rule at once: one sends */
 	r = PQexecParams(pg, "SELECT pg_advisory_xact_lock(hashtext("
-	    "'ozon-etl:alert:' || $1))", 1, NULL, params, NULL, NULL, 0);
+	    "'ozon-etl:alert:' || $1 || ':' || coalesce($2, '')))", 2, NULL,
+	    (const char *[]){ a->rule, a->run_type }, NULL, NULL, 0);
 	PQclear(r);
 	r = PQexecParams(pg, "INSERT INTO etl_alert (rule, severity, batch_id, "
 	    "run_type, message, figures, delivery) SELECT $1, $3, $4, $5, $6, "
 	    "$7::jsonb, CASE WHEN EXISTS (SELECT 1 FROM etl_alert WHERE "
-	    "rule = $1 AND delivery IN ('pending', 'sent', 'logged') AND "
+	    "rule = $1 AND run_type IS NOT DISTINCT FROM $5 AND "
+	    "delivery IN ('pending', 'sent', 'logged') AND "
 	    "raised_at > now() - $2::bigint * interval '1 second') THEN "
 	    "'throttled' ELSE 'pending' END RETURNING id, delivery", 7, NULL,
 	    params, NULL, NULL, 0);
@@ -318,13 +326,49 @@ out:
 
 void (*alert_hook)(const struct alert *, const char *delivery);
 
+/*
+ * Without the database the window is a Redis key, or else the time of a
+ * file in the state folder.  Returns 1 when throttled; else the window
+ * is claimed, in key or path (release it when the delivery fails).
+ */
+static int
+throttle_local(struct rds *rds, const struct ops_config *c,
+    const struct alert *a, char *key, size_t keylen, char *path,
+    size_t pathlen)
+{
+	const char *type = a->run_type ? a->run_type : "any";
+	redisReply *rep;
+	struct stat st;
+	int fd, throttled;
+
+	if (c->throttle_s == 0)
+		return 0;
+	snprintf(key, keylen, "ozon-etl:alert:%s:%s", a->rule, type);
+	if ((rep = rds_cmd(rds, "SET %s 1 NX EX %lld", key,
+	    (long long)c->throttle_s)) != NULL) {
+		throttled = rep->type == REDIS_REPLY_NIL;
+		freeReplyObject(rep);
+		return throttled;
+	}
+	*key = '\0';
+	snprintf(path, pathlen, "%s/alert-%s-%s", c->state_dir, a->rule, type);
+	if (stat(path, &st) == 0 && st.st_mtime > time(NULL) - c->throttle_s)
+		return 1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		*path = '\0';	/* no state anywhere: better sent twice */
+		return 0;
+	}
+	futimens(fd, NULL);
+	close(fd);
+	return 0;
+}
+
 const char *
 alert_raise(struct pg_conn *db, struct rds *rds, const struct ops_config *c,
     struct alert *a)
 {
 	const char *delivery = NULL, *params[2];
-	redisReply *rep;
-	char key[128] = "", ids[32];
+	char key[160] = "", path[4096] = "", ids[32];
 	long long id = -1;
 	PGresult *r;
 
@@ -332,18 +376,10 @@ alert_raise(struct pg_conn *db, struct rds *rds, const struct ops_config *c,
 		a->batch_id = log_batch_id();
 	if (db)
 		id = throttle_db(db, c, a);
-	if (id == 0)
+	if (id == 0 || (id == -1 && throttle_local(rds, c, a, key,
+	    sizeof key, path, sizeof path)))
 		delivery = "throttled";
-	else if (id == -1 && rds && rds->c) {
-		/* no database: Redis keeps the window */
-		snprintf(key, sizeof key, "ozon-etl:alert:%s", a->rule);
-		rep = rds_cmd(rds, "SET %s 1 NX EX %lld", key,
-		    (long long)(c->throttle_s > 0 ? c->throttle_s : 1));
-		if (rep && rep->type == REDIS_REPLY_NIL)
-			delivery = "throttled";
-		freeReplyObject(rep);
-	}
-	if (!delivery) {
+	else {
 		delivery = deliver(c, a);
 		if (id > 0) {
 			snprintf(ids, sizeof ids, "%lld", id);
@@ -353,9 +389,12 @@ alert_raise(struct pg_conn *db, struct rds *rds, const struct ops_config *c,
 			    "delivery = $2 WHERE id = $1", 2, NULL, params,
 			    NULL, NULL, 0);
 			PQclear(r);
-		} else if (strcmp(delivery, "failed") == 0 && *key) {
+		} else if (strcmp(delivery, "failed") == 0) {
 			/* not sent: the next run tries again */
-			freeReplyObject(rds_cmd(rds, "DEL %s", key));
+			if (*key)
+				freeReplyObject(rds_cmd(rds, "DEL %s", key));
+			if (*path)
+				unlink(path);
 		}
 	}
 	log_begin(strcmp(a->severity, "info") == 0 ? LOG_INFO : LOG_WARN,

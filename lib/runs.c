@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,7 +99,8 @@ check_runs(struct health *h, struct pg_conn *db, const struct ops_config *c)
 	    " (SELECT count(*) FROM analytics_etl_log WHERE status = 'failed'"
 	    "   AND run_type IN ('full_sync', 'incremental_sync') AND"
 	    "   started_at > coalesce((SELECT max(started_at) FROM"
-	    "   analytics_etl_log WHERE " SUCCESS "), '-infinity'))",
+	    "   analytics_etl_log WHERE run_type IN ('full_sync',"
+	    "   'incremental_sync') AND " SUCCESS "), '-infinity'))",
 	    1, params, err, sizeof err);
 	if (r == NULL) {
 		finding(h, UNHEALTHY, "database", "run log: %s", err);
@@ -192,19 +194,22 @@ void
 health_alerts(const struct health *h, struct pg_conn *db, struct rds *rds,
     const struct ops_config *c)
 {
+	int full_stale = h->full_age_s < 0 || h->full_age_s > c->fresh_full_s;
 	struct alert a;
 	char age[32];
 
 	if (!h->db_up) {
 		alert_init(&a, "database_down", "critical", NULL,
 		    "PostgreSQL unreachable: the run log cannot be read");
+		a.batch_id = "";	/* no run: a health check */
 		alert_raise(NULL, rds, c, &a);
 		alert_free(&a);
 		return;
 	}
-	if (h->full_age_s < 0 || h->full_age_s > c->fresh_full_s ||
-	    h->any_age_s > c->fresh_incr_s) {
-		alert_init(&a, "stale_data", "critical", NULL,
+	if (full_stale || h->any_age_s > c->fresh_incr_s) {
+		/* past the full sync's SLA: unhealthy; the other: degraded */
+		alert_init(&a, "stale_data", full_stale ? "critical" : "warning",
+		    NULL,
 		    "stock data is stale: last successful full sync %s, "
 		    "last successful sync %s",
 		    age_text(h->full_age_s, age, sizeof age),
@@ -216,6 +221,7 @@ health_alerts(const struct health *h, struct pg_conn *db, struct rds *rds,
 		alert_fig(&a, "any_age_s", h->any_age_s);
 		alert_fig(&a, "sla_full_s", c->fresh_full_s);
 		alert_fig(&a, "sla_incremental_s", c->fresh_incr_s);
+		a.batch_id = "";
 		alert_raise(db, rds, c, &a);
 		alert_free(&a);
 	}
@@ -225,13 +231,20 @@ health_alerts(const struct health *h, struct pg_conn *db, struct rds *rds,
 		    "without finishing?", h->stuck, (long long)c->stuck_s / 60,
 		    h->stuck_batch);
 		alert_fig(&a, "stuck", h->stuck);
+		a.batch_id = "";
 		alert_raise(db, rds, c, &a);
 		alert_free(&a);
 	}
 	if (h->circuit_open) {
-		alert_init(&a, "circuit_open", "critical", NULL, "the circuit "
-		    "breaker for Ozon is open for %llds more",
-		    h->open_until - (long long)time(NULL));
+		if (h->open_until > (long long)time(NULL))
+			alert_init(&a, "circuit_open", "critical", NULL, "the "
+			    "circuit breaker for Ozon is open for %llds more",
+			    h->open_until - (long long)time(NULL));
+		else
+			alert_init(&a, "circuit_open", "critical", NULL, "the "
+			    "circuit breaker for Ozon is open: ozon-extract "
+			    "found it open or opened it");
+		a.batch_id = "";
 		alert_raise(db, rds, c, &a);
 		alert_free(&a);
 	}
@@ -381,15 +394,20 @@ metrics_write(struct pg_conn *db, const char *path, char *err,
 {
 	struct buf b = { NULL, 0, 0 }, tmp = { NULL, 0, 0 };
 	FILE *fp;
-	int rc = -1;
+	int fd = -1, rc = -1;
 
 	metrics_text(db, &b);
 	/* node_exporter must never read half a file: temp, then rename */
 	buf_adds(&tmp, path);
 	buf_adds(&tmp, ".tmp");
 	buf_addc(&tmp, '\0');
-	if ((fp = fopen(tmp.p, "w")) == NULL) {
+	/* metrics hold no secret; node_exporter runs as another user */
+	if ((fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1 || fchmod(fd, 0644) == -1 ||
+	    (fp = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp.p, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		goto out;
 	}
 	fwrite(b.p, 1, b.len, fp);

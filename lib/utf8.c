@@ -178,3 +178,19 @@ utf8_count(const char *s, size_t n)
 		c += ((unsigned char)s[i] & 0xC0) != 0x80;
 	return c;
 }
+
+size_t
+utf8_cut(const char *s, size_t n)
+{
+	size_t k = n, need;
+	unsigned char c;
+
+	/* back over the continuation bytes at the end to their lead byte */
+	while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k == 0)
+		return n;
+	c = (unsigned char)s[k - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	return n - (k - 1) >= need ? n : k - 1;
+}

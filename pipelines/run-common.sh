@@ -20,7 +20,8 @@ if [ -n "${ETL_ENV_FILE:-}" ]; then
 	set +a
 fi
 : "${ETL_STATE_DIR:=/var/lib/ozon-etl}"
-: "${ETL_METRICS_FILE:=$ETL_STATE_DIR/ozon_etl.prom}"
+# set but empty: no metrics file
+: "${ETL_METRICS_FILE=$ETL_STATE_DIR/ozon_etl.prom}"
 : "${ETL_LOCK_WAIT:=0}"
 [ -n "${ETL_BIN:-}" ] && PATH=$ETL_BIN:$PATH
 # shellcheck disable=SC2034  # the pipelines pass it to ozon-extract
@@ -30,6 +31,13 @@ export ETL_STATE_DIR ETL_METRICS_FILE ETL_LOG_FORMAT PATH
 
 # Say one thing on stderr, as the tools do.
 say() { echo "$prog: $*" >&2; }
+
+# Keep a log that only grows to 10 MiB and one old copy.
+rotate() {
+	[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt 10485760 ] &&
+	    mv -f "$1" "$1.1"
+	return 0
+}
 
 # One line per run event in the state folder's pipelines.log.
 journal() {
@@ -44,6 +52,7 @@ run_begin() {
 	umask 077		# run folders and spools hold the seller's data
 	mkdir -p "$ETL_STATE_DIR/runs" || { say "$ETL_STATE_DIR: cannot create"; exit 73; }
 	exec 9>>"$ETL_STATE_DIR/run.lock" || { say "$ETL_STATE_DIR/run.lock: cannot open"; exit 73; }
+	rotate "$ETL_STATE_DIR/pipelines.log"
 	if ! flock -w "$ETL_LOCK_WAIT" 9; then
 		# an overlap is routine: logged and reported, not alerted
 		journal skipped '"reason":"another run holds the lock"'

@@ -4,7 +4,7 @@
 # full and incremental syncs, a failed extract, the lock, rejects, alert
 # throttling, health (stale, stuck), replay, cancel, retention, metrics.
 . "$TOP/tests/lib.sh"
-plan 68
+plan 73
 
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN
 unset ETL_MAPPING_FILE		# the database's mapping, as installed
@@ -58,6 +58,7 @@ is "$(q "SELECT details->'stages'->'etl-load'->>'exit' FROM analytics_etl_log WH
 ok 'grep -q "^ozon_etl_last_success_timestamp_seconds{run_type=\"full_sync\"} [0-9]" "$ETL_STATE_DIR/ozon_etl.prom"' \
     "metrics: last success of the full sync written"
 ok '[ ! -e "$ETL_STATE_DIR/ozon_etl.prom.tmp" ]' "metrics: no temp file left"
+is "$(stat -c %a "$ETL_STATE_DIR/ozon_etl.prom")" 644 "metrics: readable by node_exporter (0644)"
 is "$(wc -l <"$T/sink.log" | tr -d ' ')" 0 "a good run alerts nobody"
 
 # --- an incremental sync after the stock changed ---
@@ -127,6 +128,8 @@ ok 'grep -q "holds .*run.lock" "$T/err"' "lock held: said on stderr"
 is "$(q "SELECT count(*) FROM analytics_etl_log")/$(wc -l <"$T/sink.log")" "$RUNS/$NALERTS" \
     "lock held: no run row, no alert"
 ok 'grep -q "\"event\":\"skipped\"" "$ETL_STATE_DIR/pipelines.log"' "lock held: logged in pipelines.log"
+etl-ctl replay "$D1/spool.ndjson" >/dev/null 2>"$T/err"
+is "$?" 75 "lock held: etl-ctl replay exits 75 too"
 kill "$HOLDER"
 wait "$HOLDER" 2>/dev/null
 
@@ -142,6 +145,8 @@ is "$(q "SELECT records_failed FROM analytics_etl_log WHERE batch_id = '$B5'")" 
 is "$(count_alerts reject_share)" 1 "rejects above the share: reject_share alert"
 ok 'q "SELECT details->'"'reject_reasons'"' FROM analytics_etl_log WHERE batch_id = '"'$B5'"'" | jq -e "length > 0 and (.[0].count > 0)" >/dev/null' \
     "rejects: top reasons with counts in details"
+is "$(q "SELECT details->'reject_reasons' FROM analytics_etl_log WHERE batch_id = '$B5'" | jq -r '.[] | select(.reason == "row N of the page at offset N: not an object") | .count')" 3 \
+    "rejects: reasons grouped without their figures (one bad row per page)"
 sim_control '{"faults": []}'
 
 # --- a stale last success ---
@@ -241,6 +246,11 @@ etl-ctl health >"$T/health" 2>/dev/null
 RC=$?
 ok '[ "$RC" = 2 ] && jq -e ".database == false" "$T/health" >/dev/null' \
     "database down: health exits 2"
+# no database and no Redis: the window is a file in the state folder
+REDIS_URL= etl-ctl health --alert >/dev/null 2>&1
+REDIS_URL= etl-ctl health --alert >/dev/null 2>&1
+is "$(count_alerts database_down)" 1 "no database, no Redis: database_down sent once"
+ok '[ -f "$ETL_STATE_DIR/alert-database_down-any" ]' "no database, no Redis: throttled by a state file"
 pg_restart
 
 # --- secrets ---

@@ -359,6 +359,20 @@ test_limits(void)
 }
 
 static void
+test_utf8_cut(void)
+{
+	const char *s = "ab\xd0\x96\xe2\x82\xac\xf0\x9f\x98\x80";	/* abЖ€😀 */
+
+	ok(utf8_cut(s, 2) == 2 && utf8_cut(s, 3) == 2 && utf8_cut(s, 4) == 4,
+	    "utf8_cut: a 2-byte character whole or not at all");
+	ok(utf8_cut(s, 5) == 4 && utf8_cut(s, 6) == 4 && utf8_cut(s, 7) == 7,
+	    "utf8_cut: a 3-byte character");
+	ok(utf8_cut(s, 8) == 7 && utf8_cut(s, 10) == 7 &&
+	    utf8_cut(s, 11) == 11 && utf8_cut(s, 0) == 0,
+	    "utf8_cut: a 4-byte character; nothing");
+}
+
+static void
 test_durations(void)
 {
 	int64_t v = -1;
@@ -492,6 +506,7 @@ main(void)
 	test_record();
 	test_limits();
 	test_durations();
+	test_utf8_cut();
 	test_htab();
 	test_ozon();
 	printf("1..%d\n", ntests);
