@@ -4,7 +4,7 @@
 # full and incremental syncs, a failed extract, the lock, rejects, alert
 # throttling, health (stale, stuck), replay, cancel, retention, metrics.
 . "$TOP/tests/lib.sh"
-plan 73
+plan 77
 
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN
 unset ETL_MAPPING_FILE		# the database's mapping, as installed
@@ -111,6 +111,7 @@ is "$(q "SELECT delivery FROM etl_alert WHERE batch_id = '$B4' AND rule = 'run_f
 ETL_ALERT_THROTTLE=0 OZON_EXTRACT_FLAGS="$FAST --retries 1 --breaker-failures 100" pipe full-sync
 is "$(count_alerts run_failed)" 2 "with no window, the next failure is sent"
 is "$(count_alerts consecutive_failures)" 1 "three failures in a row: consecutive_failures alert"
+ok '[ "$(count_alerts api_failure_share)" -ge 1 ]' "failed requests past the share: api_failure_share alert"
 ok 'etl-ctl health >"$T/health"; [ $? = 2 ] && jq -e ".consecutive_failures == 3" "$T/health" >/dev/null' \
     "health: unhealthy after three failures in a row"
 
@@ -252,6 +253,15 @@ REDIS_URL= etl-ctl health --alert >/dev/null 2>&1
 is "$(count_alerts database_down)" 1 "no database, no Redis: database_down sent once"
 ok '[ -f "$ETL_STATE_DIR/alert-database_down-any" ]' "no database, no Redis: throttled by a state file"
 pg_restart
+
+# --- a full sync far smaller than the last one, and too slow ---
+q "UPDATE analytics_etl_log SET records_extracted = 100000, details = details || '{\"warehouses\": 5000}' WHERE batch_id = '$B1'" >/dev/null
+ETL_ALERT_MAX_DURATION=0 pipe full-sync
+is "$RC" 0 "drops: the full sync itself succeeds"
+is "$(count_alerts row_count_drop)/$(count_alerts warehouse_count_drop)/$(count_alerts slow_run)" "1/1/1" \
+    "row_count_drop, warehouse_count_drop and slow_run alerts"
+ok 'q "SELECT (details->>'"'warehouses'"')::int > 0 FROM analytics_etl_log WHERE batch_id = '"'$(last_batch)'"'" | grep -qx t' \
+    "a full sync records its warehouses with stock"
 
 # --- secrets ---
 ok '! grep -rqF "$SIM_KEY" "$ETL_STATE_DIR" "$T/sink.log"' "the Api-Key appears in no log, reject, spool or alert"
