@@ -4,7 +4,7 @@
 # full and incremental syncs, a failed extract, the lock, rejects, alert
 # throttling, health (stale, stuck), replay, cancel, retention, metrics.
 . "$TOP/tests/lib.sh"
-plan 77
+plan 79
 
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN
 unset ETL_MAPPING_FILE		# the database's mapping, as installed
@@ -262,6 +262,15 @@ is "$(count_alerts row_count_drop)/$(count_alerts warehouse_count_drop)/$(count_
     "row_count_drop, warehouse_count_drop and slow_run alerts"
 ok 'q "SELECT (details->>'"'warehouses'"')::int > 0 FROM analytics_etl_log WHERE batch_id = '"'$(last_batch)'"'" | grep -qx t' \
     "a full sync records its warehouses with stock"
+
+# --- a stage that died without its summary ---
+grep -v '"tool":"etl-normalize".*"event":"summary"' "$ETL_STATE_DIR/runs/$B2/log" >"$T/cut.log"
+ETL_BATCH_ID=$B2 etl-audit -t incremental_sync -l "$T/cut.log" --no-cleanup \
+    </dev/null >"$T/a.out" 2>/dev/null
+is "$(jq -r '.status + ": " + .error' "$T/a.out")" "failed: etl-normalize: no summary (killed, or not run)" \
+    "a stage without a summary: failed, never completed"
+is "$(q "SELECT status FROM analytics_etl_log WHERE batch_id = '$B2'")" failed \
+    "a stage without a summary: the row says failed"
 
 # --- secrets ---
 ok '! grep -rqF "$SIM_KEY" "$ETL_STATE_DIR" "$T/sink.log"' "the Api-Key appears in no log, reject, spool or alert"
