@@ -97,7 +97,7 @@ psql -XAt -h "$pg" -U postgres \
     -c "SELECT 'names waiting for review (etl-ctl mapping review): ' || count(*) FROM warehouse_normalization WHERE source_type = 'auto_detected' AND is_active"
 echo "== top reject reasons of the full sync"
 jq -r '.reason | sub(" \\(.*"; "")' "$full/rejects.ndjson" | sort |
-    uniq -c | sort -rn | head -n 5
+    uniq -c | sort -rn | head -n 5 | grep . || echo "      (none)"
 echo "== stock by cluster: available, reserved"
 psql -XAt -F ' ' -h "$pg" -U postgres -c "SELECT lpad(sum(available)::text, 10),
     lpad(sum(reserved)::text, 8), coalesce(cluster_name, '(no cluster)')
