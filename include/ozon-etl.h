@@ -300,6 +300,15 @@ int parse_duration(const char *s, int64_t *secs, char *err, size_t errlen);
 /* A share: a fraction from 0 to 1, or P%. */
 int parse_share(const char *s, double *v, char *err, size_t errlen);
 
+/* ---- lib/file.c ---- */
+
+/*
+ * Replace path with p[0..n), mode as given: written to path.tmp, synced,
+ * renamed over path.  Returns 0, or -1 with err set (path unchanged).
+ */
+int write_atomic(const char *path, const char *p, size_t n, int mode,
+    char *err, size_t errlen);
+
 /* ---- lib/htab.c: string-keyed hash table (keys owned by the caller) ---- */
 struct hent {
 	const char *key;

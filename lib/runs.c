@@ -4,7 +4,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -392,40 +391,13 @@ int
 metrics_write(struct pg_conn *db, const char *path, char *err,
     size_t errlen)
 {
-	struct buf b = { NULL, 0, 0 }, tmp = { NULL, 0, 0 };
-	FILE *fp;
-	int fd = -1, rc = -1;
+	struct buf b = { NULL, 0, 0 };
+	int rc;
 
 	metrics_text(db, &b);
-	/* node_exporter must never read half a file: temp, then rename */
-	buf_adds(&tmp, path);
-	buf_adds(&tmp, ".tmp");
-	buf_addc(&tmp, '\0');
-	/* metrics hold no secret; node_exporter runs as another user */
-	if ((fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1 || fchmod(fd, 0644) == -1 ||
-	    (fp = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp.p, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	fwrite(b.p, 1, b.len, fp);
-	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp.p, strerror(errno));
-		fclose(fp);
-		unlink(tmp.p);
-		goto out;
-	}
-	if (fclose(fp) == EOF || rename(tmp.p, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp.p);
-		goto out;
-	}
-	rc = 0;
-out:
+	/* no secret in it; node_exporter runs as another user */
+	rc = write_atomic(path, b.p, b.len, 0644, err, errlen);
 	buf_free(&b);
-	buf_free(&tmp);
 	return rc;
 }
 
