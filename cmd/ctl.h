@@ -15,4 +15,7 @@ int ctl_metrics(int argc, char *argv[]);
 int ctl_cleanup(int argc, char *argv[]);
 int ctl_replay(int argc, char *argv[]);
 
+/* cmd/ctl-dashboard.c */
+int ctl_dashboard(int argc, char *argv[]);
+
 #endif

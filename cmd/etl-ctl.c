@@ -31,6 +31,8 @@ static const struct {
 	{ "replay", ctl_replay, "replay [--full] [--force] [--dry-run] FILE" },
 	{ "cleanup", ctl_cleanup, "cleanup" },
 	{ "metrics", ctl_metrics, "metrics [-o FILE]" },
+	{ "dashboard", ctl_dashboard, "dashboard [-o FILE] [--days N] "
+	    "[--refresh SECONDS]" },
 };
 
 static void

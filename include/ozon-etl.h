@@ -608,6 +608,7 @@ struct health {
 	char last_error[512];
 	int64_t last_age_s;
 	struct buf findings;	/* JSON objects {check, level, message} */
+	struct buf messages;	/* their messages, each '\0'-terminated */
 };
 
 /*

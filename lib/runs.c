@@ -47,6 +47,7 @@ finding(struct health *h, int level, const char *check, const char *fmt,
 	buf_adds(&h->findings, "\",\"message\":");
 	buf_add_jstr(&h->findings, msg, strlen(msg));
 	buf_addc(&h->findings, '}');
+	buf_add(&h->messages, msg, strlen(msg) + 1);
 }
 
 static int64_t
@@ -187,6 +188,7 @@ void
 health_free(struct health *h)
 {
 	buf_free(&h->findings);
+	buf_free(&h->messages);
 }
 
 void

@@ -20,14 +20,15 @@ if [ -n "${ETL_ENV_FILE:-}" ]; then
 	set +a
 fi
 : "${ETL_STATE_DIR:=/var/lib/ozon-etl}"
-# set but empty: no metrics file
+# set but empty: no metrics file, no dashboard
 : "${ETL_METRICS_FILE=$ETL_STATE_DIR/ozon_etl.prom}"
+: "${ETL_DASHBOARD_FILE=$ETL_STATE_DIR/dashboard.html}"
 : "${ETL_LOCK_WAIT:=0}"
 [ -n "${ETL_BIN:-}" ] && PATH=$ETL_BIN:$PATH
 # shellcheck disable=SC2034  # the pipelines pass it to ozon-extract
 read -r -a extract_flags <<<"${OZON_EXTRACT_FLAGS:-}"
 ETL_LOG_FORMAT=json		# the run log is read back by etl-audit
-export ETL_STATE_DIR ETL_METRICS_FILE ETL_LOG_FORMAT PATH
+export ETL_STATE_DIR ETL_METRICS_FILE ETL_DASHBOARD_FILE ETL_LOG_FORMAT PATH
 
 # Say one thing on stderr, as the tools do.
 say() { echo "$prog: $*" >&2; }
@@ -91,6 +92,13 @@ run_job() {
 # The stages of a pipeline record their statuses with this.
 save_status() { echo "$*" >"$run_dir/status"; }
 
+# The status page, rewritten (atomically) after every run.
+dashboard() {
+	[ -z "$ETL_DASHBOARD_FILE" ] && return 0
+	etl-ctl dashboard -o "$ETL_DASHBOARD_FILE" 2>>"${log:-/dev/null}" ||
+	    say "warning: $ETL_DASHBOARD_FILE not rewritten"
+}
+
 run_signal() {
 	trap '' INT TERM HUP
 	[ -n "$job" ] && kill -TERM -- "-$job" 2>/dev/null && wait "$job" 2>/dev/null
@@ -98,6 +106,7 @@ run_signal() {
 	etl-audit -t "$run_type" -l "$log" -r "$rejects" --cancelled \
 	    --no-cleanup </dev/null >"$run_dir/summary.json" 2>>"$log"
 	journal cancelled "\"signal\":\"$1\""
+	dashboard
 	say "run $ETL_BATCH_ID cancelled by SIG$1; run folder: $run_dir"
 	exit "$2"
 }
@@ -115,6 +124,7 @@ run_end() {
 		esac
 	done
 	journal finished "\"exit\":$code"
+	dashboard
 	if [ "$code" != 0 ]; then
 		say "run $ETL_BATCH_ID failed:$(jq -r '" " + (.error // .status)' "$run_dir/summary.json" 2>/dev/null)"
 		say "stages:$report"

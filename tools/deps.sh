@@ -1,12 +1,13 @@
 #!/bin/sh
-# Install the Debian packages ozon-etl needs for building, testing and the
-# demo, when any is missing.  Root runs apt-get itself; others go through
+# Install the Debian packages ozon-etl needs for building, testing (the
+# dashboard's tests open it in headless Chromium) and the demo, when any
+# is missing.  Root runs apt-get itself; others go through
 # sudo; where neither works, say which packages to install.
 set -eu
 
 PKGS="build-essential pkg-config libyajl-dev libcurl4-openssl-dev libpq-dev
 libhiredis-dev postgresql redis-server mandoc jq valgrind perl time
-python3 curl"
+python3 curl chromium fonts-dejavu-core"
 
 missing=""
 for p in $PKGS; do
