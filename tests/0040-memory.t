@@ -1,12 +1,12 @@
 #!/bin/sh
 # Memory: both filters over every corpus class, a 2 MiB line and the
-# fixture, ozon-extract through faults from the simulator and etl-load
-# into PostgreSQL, under
-# valgrind memcheck (no errors, no definite leaks), etl-audit finishing a
-# run with alerts and metrics, etl-ctl status and health, or, in a SANITIZE=1
+# fixture, ozon-extract through faults from the simulator, etl-load into
+# PostgreSQL, etl-audit finishing a run with alerts and metrics, and
+# etl-ctl status, health, metrics, dashboard and mapping import, under
+# valgrind memcheck (no errors, no definite leaks), or, in a SANITIZE=1
 # build, under ASan, UBSan and LeakSanitizer.
 . "$TOP/tests/lib.sh"
-plan 14
+plan 15
 
 {
 	cat "$TOP"/tests/corpus/validate/*.in
@@ -88,6 +88,10 @@ check etl-ctl metrics >"$T/m.out" 2>"$T/m.err"
 rc=$?
 ok '[ "$rc" = 0 ] && grep -q "^ozon_etl_database_up 1" "$T/m.out" && ! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/m.err"' \
     "etl-ctl metrics under $how: clean"
+check etl-ctl dashboard >"$T/d.out" 2>"$T/d.err"
+rc=$?
+ok '[ "$rc" = 0 ] && grep -q "id=\"chart-duration\"" "$T/d.out" && ! grep -E "ERROR: |runtime error|definitely lost|Invalid (read|write)" "$T/d.err"' \
+    "etl-ctl dashboard under $how: clean"
 printf 'A\tB\n' >"$T/map.tsv"
 check etl-ctl mapping import "$T/map.tsv" >/dev/null 2>"$T/p.err"
 rc=$?
@@ -95,6 +99,6 @@ ok '[ "$rc" = 0 ] && ! grep -E "ERROR: |runtime error|definitely lost|Invalid (r
     "etl-ctl mapping import under $how: clean"
 if [ "$_failed" -ne 0 ]; then
 	grep -hv '"event"' "$T/v.err" "$T/n.err" "$T/x.err" "$T/l.err" \
-	    "$T/a.err" "$T/h.err" "$T/s.err" "$T/m.err" "$T/p.err" |
+	    "$T/a.err" "$T/h.err" "$T/s.err" "$T/m.err" "$T/p.err" "$T/d.err" |
 	    head -n 40 >&2
 fi
