@@ -49,7 +49,7 @@ BENCH   = $(O)/bench/gen-stock $(O)/bench/yajl-ceiling
 MAN1    = $(wildcard man/man1/*.1)
 MAN7    = $(wildcard man/man7/*.7)
 # the pipelines and the alert senders, and the parts they source
-PIPES   = $(filter-out %.md %.example %.sh pipelines/crontab,\
+PIPES   = $(filter-out %.md %.example %.sh %.json pipelines/crontab,\
               $(wildcard pipelines/*))
 PIPES_SH = $(wildcard pipelines/*.sh)
 
@@ -127,14 +127,16 @@ install: $(BINS)
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(PIPES) $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 $(PIPES_SH) $(DESTDIR)$(LIBEXECDIR)
-	install -m 644 pipelines/crontab pipelines/env.example $(DESTDIR)$(DATADIR)
+	install -m 644 pipelines/crontab pipelines/env.example \
+	    pipelines/grafana-dashboard.json $(DESTDIR)$(DATADIR)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -f $(DESTDIR)$(DATADIR)/warehouses.tsv $(DESTDIR)$(DATADIR)/sql/*.sql
-	rm -f $(DESTDIR)$(DATADIR)/crontab $(DESTDIR)$(DATADIR)/env.example
+	rm -f $(DESTDIR)$(DATADIR)/crontab $(DESTDIR)$(DATADIR)/env.example \
+	    $(DESTDIR)$(DATADIR)/grafana-dashboard.json
 	rm -f $(PIPES:pipelines/%=$(DESTDIR)$(LIBEXECDIR)/%) \
 	    $(PIPES_SH:pipelines/%=$(DESTDIR)$(LIBEXECDIR)/%)
 	-rmdir $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)

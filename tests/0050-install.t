@@ -1,7 +1,7 @@
 #!/bin/sh
 # make install and uninstall honour PREFIX and DESTDIR.
 . "$TOP/tests/lib.sh"
-plan 8
+plan 9
 
 D=$T/dest
 make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" install \
@@ -15,8 +15,10 @@ ok 'cmp -s "$D/opt/oe/share/ozon-etl/warehouses.tsv" "$TOP/sql/warehouses.tsv"' 
     "install: the default mapping"
 ok '[ -x "$D/opt/oe/libexec/ozon-etl/full-sync" ] && [ -x "$D/opt/oe/libexec/ozon-etl/incremental-sync" ] && [ -x "$D/opt/oe/libexec/ozon-etl/alert-slack" ] && [ -f "$D/opt/oe/libexec/ozon-etl/run-common.sh" ]' \
     "install: the pipelines and alert senders, with what they source"
-ok '[ -f "$D/opt/oe/share/ozon-etl/crontab" ] && [ -f "$D/opt/oe/share/ozon-etl/env.example" ] && [ -x "$D/opt/oe/bin/etl-audit" ]' \
-    "install: crontab, env.example, etl-audit"
+ok '[ -f "$D/opt/oe/share/ozon-etl/crontab" ] && [ -f "$D/opt/oe/share/ozon-etl/env.example" ] && [ -f "$D/opt/oe/share/ozon-etl/grafana-dashboard.json" ] && [ -x "$D/opt/oe/bin/etl-audit" ]' \
+    "install: crontab, env.example, the Grafana dashboard, etl-audit"
+ok '[ ! -e "$D/opt/oe/libexec/ozon-etl/grafana-dashboard.json" ] && [ ! -e "$D/opt/oe/libexec/ozon-etl/README.md" ]' \
+    "install: only programs in libexec"
 make -s -C "$TOP" O="$BUILD" PREFIX=/opt/oe DESTDIR="$D" uninstall \
     >"$T/log" 2>&1
 is "$?" 0 "uninstall: exit 0"
