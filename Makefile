@@ -56,7 +56,7 @@ PIPES_SH = $(wildcard pipelines/*.sh)
 LIBS_ozon-extract  = -lcurl -lhiredis -lyajl
 LIBS_etl-validate  = -lyajl
 LIBS_etl-normalize = -lpq -lhiredis -lyajl
-LIBS_etl-ctl       = -lpq -lhiredis
+LIBS_etl-ctl       = -lpq -lhiredis -lyajl
 LIBS_etl-audit     = -lpq -lhiredis -lyajl
 # a tool built from more than one file: cmd/<tool>.c plus these
 OBJS_etl-ctl       = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/ctl-*.c))

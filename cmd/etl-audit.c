@@ -491,6 +491,7 @@ begin(struct pg_conn *db)
 	char err[256], host[256] = "", pid[32];
 	const char *params[4] = { log_batch_id(), run_type, host, pid };
 	PGresult *r;
+	long n;
 
 	gethostname(host, sizeof host - 1);
 	snprintf(pid, sizeof pid, "%ld", (long)getppid());
@@ -506,6 +507,12 @@ begin(struct pg_conn *db)
 	log_begin(LOG_INFO, "run_started");
 	log_str("run_type", run_type, strlen(run_type));
 	log_end();
+	/* runs of this host that died before their end was recorded */
+	if ((n = runs_reconcile(db, cfg.state_dir, err, sizeof err)) > 0)
+		log_msg(LOG_WARN, "%ld earlier run(s) had died without "
+		    "finishing their record: now finished", n);
+	else if (n == -1)
+		log_msg(LOG_WARN, "analytics_etl_log: %s", err);
 	return 0;
 }
 

@@ -221,6 +221,7 @@ struct out {
 	int err;		/* errno of the first failed write, or 0 */
 };
 
+/* Buffer writes to fd; ignores SIGXFSZ, so that a full file is an error. */
 void out_init(struct out *, int fd);
 /* Flush when the buffer holds a lot; call after each whole line. */
 int out_maybe_flush(struct out *);
@@ -626,6 +627,16 @@ void health_alerts(const struct health *, struct pg_conn *db,
 void metrics_text(struct pg_conn *db, struct buf *out);
 /* Write it to path atomically (temp file, rename).  0, or -1 and err. */
 int metrics_write(struct pg_conn *db, const char *path, char *err,
+    size_t errlen);
+
+/*
+ * Finish the rows of runs this host recorded as "running" whose pipeline
+ * process is gone (killed, or the database was down when etl-audit
+ * finished): with the status and error of the run folder's summary.json
+ * when there is one, else as failed.  Returns the rows finished, or -1
+ * with err set.
+ */
+long runs_reconcile(struct pg_conn *db, const char *state_dir, char *err,
     size_t errlen);
 
 struct retention {

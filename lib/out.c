@@ -1,5 +1,6 @@
 /* Buffered writers that write whole lines and remember the first error. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 void
 out_init(struct out *o, int fd)
 {
+	/* a file past RLIMIT_FSIZE is EFBIG, an I/O error (74), not death */
+	signal(SIGXFSZ, SIG_IGN);
 	o->fd = fd;
 	o->b.p = NULL;
 	o->b.len = o->b.cap = 0;

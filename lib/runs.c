@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,4 +505,109 @@ retention_run(struct pg_conn *db, const struct ops_config *c,
 	if (c->keep_dirs_s && (n->dirs = remove_run_dirs(c, err, errlen)) < 0)
 		return -1;
 	return 0;
+}
+
+/* ---- runs that died ---- */
+
+/* A string field of a summary.json, or "" (the record parser's view). */
+static void
+summary_field(struct record *r, const char *key, char *out, size_t len)
+{
+	int i = rec_find(r, key);
+
+	*out = '\0';
+	if (i >= 0 && r->f[i].type == J_STRING)
+		snprintf(out, len, "%.*s", (int)r->f[i].vlen, rec_val(r, i));
+	out[utf8_cut(out, strlen(out))] = '\0';
+}
+
+/* What etl-audit printed for the run, when the database was down. */
+static void
+read_summary(const char *state_dir, const char *batch, char *status,
+    size_t slen, char *error, size_t elen)
+{
+	char path[4096], line[16384];
+	struct record r;
+	FILE *fp;
+
+	*status = *error = '\0';
+	snprintf(path, sizeof path, "%s/runs/%s/summary.json", state_dir,
+	    batch);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(line, sizeof line, fp) != NULL) {
+		rec_init(&r);
+		if (rec_parse(&r, line, strcspn(line, "\n")) == 0) {
+			summary_field(&r, "status", status, slen);
+			summary_field(&r, "error", error, elen);
+		}
+		rec_free(&r);
+	}
+	fclose(fp);
+}
+
+long
+runs_reconcile(struct pg_conn *db, const char *state_dir, char *err,
+    size_t errlen)
+{
+	char host[256] = "", status[32], error[1024], msg[1400];
+	const char *params[3];
+	PGresult *r, *u;
+	long done = 0, pid;
+	int i;
+
+	gethostname(host, sizeof host - 1);
+	params[0] = host;
+	params[1] = log_batch_id();
+	r = db_query(db, "SELECT batch_id, coalesce(details->>'pid', '0') "
+	    "FROM analytics_etl_log WHERE status = 'running' AND "
+	    "details->>'host' = $1 AND batch_id <> $2 LIMIT 100", 2, params,
+	    err, errlen);
+	if (r == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		/* its pipeline still runs (or the pid was reused): leave it */
+		pid = atol(PQgetvalue(r, i, 1));
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		read_summary(state_dir, PQgetvalue(r, i, 0), status,
+		    sizeof status, error, sizeof error);
+		if (strcmp(status, "failed") && strcmp(status, "cancelled") &&
+		    strcmp(status, "completed") &&
+		    strcmp(status, "partial_success")) {
+			snprintf(status, sizeof status, "failed");
+			snprintf(msg, sizeof msg, "the run ended without "
+			    "finishing its record (killed?); found by %s",
+			    log_batch_id());
+		} else
+			snprintf(msg, sizeof msg, "%s%s(recorded by %s: the "
+			    "database was down at the end of the run)", error,
+			    *error ? " " : "", log_batch_id());
+		msg[utf8_cut(msg, strlen(msg))] = '\0';
+		params[0] = PQgetvalue(r, i, 0);
+		params[1] = status;
+		params[2] = msg;
+		/* the change counts are the audit rows' own */
+		u = db_query(db, "UPDATE analytics_etl_log l SET status = $2, "
+		    "finished_at = greatest(now(), l.started_at), "
+		    "error_message = $3, "
+		    "execution_time_ms = (extract(epoch FROM now() - "
+		    "l.started_at) * 1000)::bigint, "
+		    "records_inserted = a.i, records_updated = a.u, "
+		    "records_zeroed = a.z FROM (SELECT "
+		    "count(*) FILTER (WHERE change_type = 'insert') AS i, "
+		    "count(*) FILTER (WHERE change_type = 'update') AS u, "
+		    "count(*) FILTER (WHERE change_type = 'zero') AS z "
+		    "FROM inventory_audit WHERE batch_id = $1) a "
+		    "WHERE l.batch_id = $1 AND l.status = 'running'", 3, params,
+		    err, errlen);
+		if (u == NULL) {
+			PQclear(r);
+			return -1;
+		}
+		done += atol(PQcmdTuples(u));
+		PQclear(u);
+	}
+	PQclear(r);
+	return done;
 }

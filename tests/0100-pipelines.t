@@ -4,7 +4,7 @@
 # full and incremental syncs, a failed extract, the lock, rejects, alert
 # throttling, health (stale, stuck), replay, cancel, retention, metrics.
 . "$TOP/tests/lib.sh"
-plan 79
+plan 80
 
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN
 unset ETL_MAPPING_FILE		# the database's mapping, as installed
@@ -179,6 +179,7 @@ wait "$SUB" 2>/dev/null
 sim_control '{"faults": []}'
 is "$(q "SELECT count(*) FROM analytics_etl_log WHERE status = 'running'")" 1 \
     "kill -9: the run's row stays running"
+KB=$(q "SELECT batch_id FROM analytics_etl_log WHERE status = 'running'")
 sleep 1.1
 ETL_STUCK_AFTER=1s etl-ctl health >"$T/health"
 RC=$?
@@ -207,6 +208,8 @@ is "$(q "SELECT status FROM analytics_etl_log WHERE batch_id = '$B6'")" cancelle
 ok '! pgrep -f "ozon-extract --cache use $FAST --cache off" >/dev/null' \
     "SIGTERM: the stages are gone"
 is "$(count_alerts run_cancelled)" 1 "SIGTERM: run_cancelled alert"
+is "$(q "SELECT status || ': ' || (error_message LIKE 'the run ended without finishing its record (killed?)%') FROM analytics_etl_log WHERE batch_id = '$KB'")" \
+    "failed: true" "the next run finished the killed run's row as failed"
 
 # --- replay: the second time changes nothing ---
 etl-ctl replay "$D1/spool.ndjson" >"$T/replay1" 2>"$T/err"
