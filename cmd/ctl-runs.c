@@ -388,7 +388,9 @@ ctl_replay(int argc, char *argv[])
 	};
 	static const char line[] = "replay [--full] [--force] [--dry-run] FILE";
 	char *load[10] = { NULL }, *audit[10] = { NULL }, *begin[5];
-	char logp[PATH_MAX], rejp[PATH_MAX];
+	char logp[PATH_MAX], rejp[PATH_MAX], sump[PATH_MAX], chunk[4096];
+	ssize_t got;
+	int sumfd;
 	struct buf dir = { NULL, 0, 0 };
 	int c, k = 0, in, logfd, rejfd, p[2], st_load, st_audit, full = 0;
 	int force = 0, dry = 0, status, lockfd;
@@ -455,8 +457,15 @@ ctl_replay(int argc, char *argv[])
 	audit[4] = logp;
 	audit[5] = (char *)"-r";
 	audit[6] = rejp;
+	/* the run summary is kept in the run folder, as the pipelines do */
+	snprintf(sump, sizeof sump, "%s/summary.json", dir.p);
+	if ((sumfd = open(sump, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1) {
+		log_msg(LOG_ERROR, "%s: %s", sump, strerror(errno));
+		return EX_CANTCREAT;
+	}
 	lp = start(load, in, p[1], logfd, rejfd);
-	ap = start(audit, p[0], -1, logfd, -1);
+	ap = start(audit, p[0], sumfd, logfd, -1);
 	close(p[0]);
 	close(p[1]);
 	close(in);
@@ -464,6 +473,11 @@ ctl_replay(int argc, char *argv[])
 	st_audit = ap == -1 ? EX_OSERR : wait_for(ap);
 	close(logfd);
 	close(rejfd);
+	/* and shown */
+	if (lseek(sumfd, 0, SEEK_SET) == 0)
+		while ((got = read(sumfd, chunk, sizeof chunk)) > 0)
+			fwrite(chunk, 1, (size_t)got, stdout);
+	close(sumfd);
 	status = st_load ? st_load : st_audit;
 	if (lockfd != -1)
 		close(lockfd);

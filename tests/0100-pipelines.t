@@ -16,22 +16,11 @@ redis_start
 pg_start || { cat "$T/pg.log" >&2; exit 1; }
 ETL_SQL_DIR=$TOP/sql etl-ctl migrate >/dev/null || exit 1
 
-"$TOP/tests/http-sink" --port 0 --port-file "$T/sink.port" \
-    --log "$T/sink.log" 2>"$T/sink.err" &
-_pids="$_pids $!"
-wait_file "$T/sink.port" || { echo "Bail out! http-sink did not start"; exit 1; }
-: >"$T/sink.log"
-export ETL_ALERT_CMD=$P/alert-webhook
-export ALERT_WEBHOOK_URL=http://127.0.0.1:$(cat "$T/sink.port")/hook
+sink_start || exit 1
 
-q() { psql -XAt -v ON_ERROR_STOP=1 -c "$1"; }
 last_dir() { ls -td "$ETL_STATE_DIR"/runs/*/ | head -n 1; }
 last_batch() { basename "$(last_dir)"; }
-# the rules of the alerts the receiver got, one per line
-alerts() { jq -r '.body | fromjson | .rule' "$T/sink.log"; }
-count_alerts() { alerts | grep -cx "$1"; }
-# the state of inventory, to compare before and after
-snapshot() { q "SELECT md5(string_agg(concat_ws('|', sku, warehouse_name, available, reserved, promised_amount), ',' ORDER BY sku, warehouse_name)) FROM inventory"; }
+count_alerts() { sink_alerts | grep -cx "$1"; }
 pipe() { "$P/$1" 2>"$T/err"; RC=$?; }
 
 # --- a full sync ---
@@ -82,13 +71,13 @@ ok '[ ! -s "$T/changes" ] || ! grep -qv "\"change_type\":\"zero\"" "$T/changes"'
     "incremental sync: inventory matches the source (a dry run finds nothing to insert or update)"
 
 # --- a full sync whose extract fails half-way ---
-BEFORE=$(snapshot)
+BEFORE=$(inv_snapshot)
 AUDIT=$(q "SELECT count(*) FROM inventory_audit")
 sim_control '{"faults": ["1000:500:inf"], "epoch": 2}'
 OZON_EXTRACT_FLAGS="$FAST --retries 1 --breaker-failures 100" pipe full-sync
 B3=$(last_batch)
 is "$RC" 69 "failed extract: exit 69"
-is "$(snapshot)/$(q "SELECT count(*) FROM inventory_audit")" "$BEFORE/$AUDIT" \
+is "$(inv_snapshot)/$(q "SELECT count(*) FROM inventory_audit")" "$BEFORE/$AUDIT" \
     "failed extract: inventory and audit untouched, nothing zeroed"
 is "$(q "SELECT status, error_message LIKE 'ozon-extract exited 69%', records_inserted + records_updated + records_zeroed FROM analytics_etl_log WHERE batch_id = '$B3'")" \
     "failed|t|0" "failed extract: recorded failed, with the extract's error"

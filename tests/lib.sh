@@ -16,6 +16,11 @@
 #   pg_start            a throwaway PostgreSQL cluster on a socket in $T;
 #                       exports PG* and ETL_DATABASE_URL; pg_stop stops it
 #                       (immediate mode), pg_restart starts it again
+#   q SQL               run SQL with psql, unaligned, stop on error
+#   inv_snapshot        a digest of inventory's stock, to compare
+#   sink_start          tests/http-sink on a free port, log $T/sink.log;
+#                       ETL_ALERT_CMD sends alerts to it (alert-webhook)
+#   sink_alerts         the rules of the alerts it got, one per line
 
 set -u
 export LC_ALL=C.UTF-8
@@ -159,4 +164,26 @@ pg_restart() {
 pg_stop() {
 	$_as "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop \
 	    >>"$T/pg.log" 2>&1
+}
+
+q() {
+	psql -XAt -v ON_ERROR_STOP=1 -c "$1"
+}
+
+inv_snapshot() {
+	q "SELECT md5(string_agg(concat_ws('|', sku, warehouse_name, available, reserved, promised_amount), ',' ORDER BY sku, warehouse_name)) FROM inventory"
+}
+
+sink_start() {
+	"$TOP/tests/http-sink" --port 0 --port-file "$T/sink.port" \
+	    --log "$T/sink.log" 2>"$T/sink.err" &
+	_pids="$_pids $!"
+	wait_file "$T/sink.port" || { echo "# http-sink did not start" >&2; return 1; }
+	: >"$T/sink.log"
+	export ETL_ALERT_CMD=$TOP/pipelines/alert-webhook
+	export ALERT_WEBHOOK_URL=http://127.0.0.1:$(cat "$T/sink.port")/hook
+}
+
+sink_alerts() {
+	jq -r '.body | fromjson | .rule' "$T/sink.log"
 }
