@@ -33,8 +33,9 @@ static int refusable;		/* the upsert runs: REFUSED is expected */
 static struct limit max_rejects;
 static PGconn *pg;
 static struct out out;
+static size_t max_line;		/* ETL_MAX_LINE_BYTES */
 static struct {
-	unsigned long in, rejected, staged, duplicates, refused;
+	unsigned long in, rejected, staged, duplicates, refused, blank;
 	long inserted, updated, zeroed, unchanged, auto_names;
 	int64_t db_ms;
 } n;
@@ -481,7 +482,8 @@ changes(const char *what, const char *sql, FILE *fp, const char *lo,
 			line.len = 0;
 			if (rec_parse(&r, v, strlen(v)) == 0) {
 				rec_emit(&r, &line);
-				fwrite(line.p, 1, line.len, fp);
+				/* ferror(fp) below, once */
+				(void)fwrite(line.p, 1, line.len, fp);
 				i = rec_find(&r, "change_type");
 				if (i >= 0 && rec_val(&r, (size_t)i)[0] == 'i')
 					n.inserted++;
@@ -511,10 +513,10 @@ copy_in(void)
 	struct nd_line l;
 	struct record r;
 	struct buf b = { NULL, 0, 0 };
-	char why[256], reason[96];
-	const char *field;
+	const char *field, *p;
+	char why[256];
 	PGresult *res;
-	size_t mark;
+	size_t mark, len;
 	int st, rc = 0;
 
 	/* COPY waits for upstream as long as it takes: no timeout on it */
@@ -528,7 +530,7 @@ copy_in(void)
 		return rc;
 	}
 	PQclear(res);
-	nd_init(&rd, 0, "<stdin>", ND_MAX_LINE_DEFAULT);
+	nd_init(&rd, 0, "<stdin>", max_line);
 	rec_init(&r);
 	while ((st = nd_next(&rd, &l)) != ND_EOF) {
 		if (st == ND_ERROR) {
@@ -536,18 +538,19 @@ copy_in(void)
 			rc = EX_IOERR;
 			break;
 		}
-		if (l.len == 0)
+		/* the filters' rules: BOM, blank lines, over-long lines */
+		st = line_take(&l, st, max_line, &p, &len);
+		if (st == LINE_BLANK) {
+			n.blank++;
 			continue;
+		}
 		n.in++;
-		if (st == ND_TOOLONG) {
-			snprintf(reason, sizeof reason, "line longer than %d "
-			    "bytes (%zu)", ND_MAX_LINE_DEFAULT, l.total);
-			rej_raw(l.lineno, reason, NULL, l.p, l.len, l.total);
+		if (st == LINE_REJECTED) {
 			n.rejected++;
 			continue;
 		}
-		if (rec_parse(&r, l.p, l.len) == -1) {
-			rej_raw(l.lineno, r.err, NULL, l.p, l.len, l.len);
+		if (rec_parse(&r, p, len) == -1) {
+			rej_raw(l.lineno, r.err, NULL, p, len, len);
 			n.rejected++;
 			continue;
 		}
@@ -664,7 +667,7 @@ isolate(FILE *spool, long lo, long hi)
 static int
 load(FILE *spool)
 {
-	long src_rows, zero, api_rows, got;
+	long src_rows = 0, zero = 0, api_rows = 0, got = 0;
 	int rc;
 
 	if ((rc = exec("BEGIN", "BEGIN")) != 0)
@@ -762,7 +765,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	char err[512], *end;
-	struct pg_conn *conn;
+	struct pg_conn *conn = NULL;
 	int64_t t0;
 	FILE *spool = NULL;
 	int c, status;
@@ -796,8 +799,9 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 's':
-			if (strcmp(optarg, "api_sync") && strcmp(optarg,
-			    "replay") && strcmp(optarg, "manual")) {
+			if (strcmp(optarg, "api_sync") != 0 &&
+			    strcmp(optarg, "replay") != 0 &&
+			    strcmp(optarg, "manual") != 0) {
 				fprintf(stderr, "etl-load: --change-source: want "
 				    "api_sync, replay or manual\n");
 				usage();
@@ -829,6 +833,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	out_init(&out, 1);
 	rej_init();
+	if (max_line_env(&max_line, err, sizeof err) == -1) {
+		log_msg(LOG_ERROR, "ETL_MAX_LINE_BYTES: %s", err);
+		status = EX_CONFIG;
+		goto out;
+	}
 	if ((conn = db_connect(name, &status, err, sizeof err)) == NULL) {
 		log_msg(LOG_ERROR, "database: %s", err);
 		goto out;
@@ -848,7 +857,7 @@ main(int argc, char *argv[])
 out:
 	db_close(conn);
 	if (spool)
-		fclose(spool);
+		(void)fclose(spool);	/* a tmpfile, read back already */
 	status = out_close(&out, status);
 	log_begin(LOG_INFO, "summary");
 	log_int("in", (int64_t)n.in);
@@ -859,6 +868,8 @@ out:
 	log_int("zeroed", n.zeroed);
 	log_int("unchanged", n.unchanged);
 	log_int("duplicates", (int64_t)n.duplicates);
+	if (n.blank)
+		log_int("blank", (int64_t)n.blank);
 	if (n.refused)
 		log_int("refused", (int64_t)n.refused);
 	log_int("auto_detected", n.auto_names);

@@ -685,6 +685,18 @@ int filter_opt(struct filter *, const char *name, const char *arg,
  * and the summary is closed with its status.
  */
 int filter_run(struct filter *, void (*extra)(void *));
+
+enum { LINE_OK, LINE_BLANK, LINE_REJECTED };
+/*
+ * What every tool does with a line nd_next() returned (st): an over-long
+ * one is rejected (LINE_REJECTED, with rej_raw); a byte order mark at the
+ * start of line 1 is skipped with a warning; a blank line is LINE_BLANK.
+ * Else LINE_OK and the record's text in *p, *n.
+ */
+int line_take(const struct nd_line *, int st, size_t max_line,
+    const char **p, size_t *n);
+/* ETL_MAX_LINE_BYTES, or the default.  Returns 0, or -1 with err set. */
+int max_line_env(size_t *max_line, char *err, size_t errlen);
 /*
  * A filter that cannot start (bad configuration, no mapping): log an
  * empty summary with status, so that the run log still tells, and

@@ -25,16 +25,12 @@ filter_opt(struct filter *f, const char *name, const char *arg, char *err,
 int
 filter_init(struct filter *f, char *err, size_t errlen)
 {
-	const char *s;
-
 	memset(f, 0, sizeof *f);
 	f->max_line = ND_MAX_LINE_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
 	out_init(&out, 1);
 	rej_init();
-	if ((s = env_str("ETL_MAX_LINE_BYTES", NULL)))
-		return filter_opt(f, "max-line", s, err, errlen);
-	return 0;
+	return max_line_env(&f->max_line, err, errlen);
 }
 
 static int
@@ -48,29 +44,55 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
-/* Hand one line to the tool; returns -1 once stdout is gone. */
-static int
-one(struct filter *f, struct record *r, const struct nd_line *l)
+int
+line_take(const struct nd_line *l, int st, size_t max_line, const char **p,
+    size_t *n)
 {
-	const char *p = l->p;
-	size_t n = l->len;
+	char reason[96];
 
-	if (l->lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+	if (st == ND_TOOLONG) {
+		snprintf(reason, sizeof reason, "line longer than %zu bytes "
+		    "(%zu)", max_line, l->total);
+		rej_raw(l->lineno, reason, NULL, l->p, l->len, l->total);
+		return LINE_REJECTED;
+	}
+	*p = l->p;
+	*n = l->len;
+	if (l->lineno == 1 && *n >= 3 && memcmp(*p, "\xEF\xBB\xBF", 3) == 0) {
 		log_msg(LOG_WARN, "<stdin>:1: byte order mark skipped");
-		p += 3;
-		n -= 3;
+		*p += 3;
+		*n -= 3;
 	}
-	if (blank(p, n)) {
-		f->blank++;
+	return blank(*p, *n) ? LINE_BLANK : LINE_OK;
+}
+
+int
+max_line_env(size_t *max_line, char *err, size_t errlen)
+{
+	const char *s = env_str("ETL_MAX_LINE_BYTES", NULL);
+	int64_t v;
+
+	*max_line = ND_MAX_LINE_DEFAULT;
+	if (s == NULL)
 		return 0;
-	}
+	if (parse_count(s, 1024, (int64_t)1 << 30, &v, err, errlen) == -1)
+		return -1;
+	*max_line = (size_t)v;
+	return 0;
+}
+
+/* Hand one record's line to the tool; returns -1 once stdout is gone. */
+static int
+one(struct filter *f, struct record *r, unsigned long lineno, const char *p,
+    size_t n)
+{
 	f->in++;
 	if (rec_parse(r, p, n) == -1) {
-		rej_raw(l->lineno, r->err, NULL, p, n, n);
+		rej_raw(lineno, r->err, NULL, p, n, n);
 		f->rejected++;
 		return 0;
 	}
-	if (!f->fn(r, l->lineno, f->arg)) {
+	if (!f->fn(r, lineno, f->arg)) {
 		f->rejected++;
 		return 0;
 	}
@@ -85,7 +107,8 @@ filter_run(struct filter *f, void (*extra)(void *))
 	struct nd_reader rd;
 	struct nd_line l;
 	struct record r;
-	char reason[96];
+	const char *p;
+	size_t n;
 	int st, status = 0;
 
 	nd_init(&rd, 0, "<stdin>", f->max_line);
@@ -96,13 +119,13 @@ filter_run(struct filter *f, void (*extra)(void *))
 			status = EX_IOERR;
 			break;
 		}
-		if (st == ND_TOOLONG) {
+		st = line_take(&l, st, f->max_line, &p, &n);
+		if (st == LINE_BLANK)
+			f->blank++;
+		else if (st == LINE_REJECTED) {
 			f->in++;
 			f->rejected++;
-			snprintf(reason, sizeof reason, "line longer than %zu "
-			    "bytes (%zu)", f->max_line, l.total);
-			rej_raw(l.lineno, reason, NULL, l.p, l.len, l.total);
-		} else if (one(f, &r, &l) == -1)
+		} else if (one(f, &r, l.lineno, p, n) == -1)
 			break;	/* stdout's reader went away, or a write failed */
 		if (rej_failed()) {
 			/* a reject that cannot be kept stops the stream */
