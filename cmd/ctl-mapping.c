@@ -794,7 +794,7 @@ slurp(const char *path, const char *name, struct buf *b)
 		rc = EX_IOERR;
 	}
 	if (fp != stdin)
-		fclose(fp);
+		(void)fclose(fp);	/* read only: ferror above said it all */
 	buf_addc(b, '\0');
 	b->len--;
 	return rc;
@@ -877,6 +877,7 @@ m_import(int argc, char *argv[])
 		rc = EX_SOFTWARE;
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers are meant */
 	keep = xmalloc((m.n ? m.n : 1) * sizeof *keep);
 	for (k = 0; k < m.n; k++) {
 		if ((why = bad_entry(&m.e[k], &field)) != NULL) {

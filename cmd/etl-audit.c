@@ -97,7 +97,7 @@ canonical_type(const char *s)
 static void
 set_stages(const char *const *names)
 {
-	for (nstages = 0; names[nstages] && nstages < MAX_STAGES; nstages++)
+	for (nstages = 0; nstages < MAX_STAGES && names[nstages]; nstages++)
 		stages[nstages].name = names[nstages];
 }
 
@@ -196,8 +196,7 @@ log_line(struct record *r, const char *line, size_t len)
 		st->api_ms = get_int(r, "api_ms");
 		st->max_rss_kb = get_int(r, "max_rss_kb");
 		st->elapsed_ms = get_int(r, "elapsed_ms");
-		st->exit = (i = rec_find(r, "exit")) < 0 ? -1 :
-		    get_int(r, "exit");
+		st->exit = rec_find(r, "exit") < 0 ? -1 : get_int(r, "exit");
 		i = rec_find(r, "circuit_open");
 		st->circuit_open = i >= 0 && r->f[i].type == J_TRUE;
 	} else if (en == 5 && memcmp(event, "error", 5) == 0 &&
@@ -549,7 +548,8 @@ finish(struct pg_conn *db)
 	size_t i;
 
 	if (strcmp(run_type, "full_sync") == 0 &&
-	    strcmp(run.status, "failed") && strcmp(run.status, "cancelled"))
+	    strcmp(run.status, "failed") != 0 &&
+	    strcmp(run.status, "cancelled") != 0)
 		run.warehouses = count_warehouses(db);
 	details_json(&details);
 	buf_addc(&details, '\0');
@@ -782,7 +782,7 @@ print_summary(int db_status)
 	buf_adds(&b, ",\"alerts\":[");
 	buf_add(&b, out_json.p, out_json.len);
 	buf_adds(&b, "]}\n");
-	fwrite(b.p, 1, b.len, stdout);
+	(void)fwrite(b.p, 1, b.len, stdout);	/* checked at exit */
 	buf_free(&b);
 }
 

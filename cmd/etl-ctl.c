@@ -69,11 +69,11 @@ slurp(const char *path, size_t *len)
 	while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
 		buf_add(&b, chunk, got);
 	if (ferror(fp)) {
-		fclose(fp);
+		(void)fclose(fp);
 		buf_free(&b);
 		return NULL;
 	}
-	fclose(fp);
+	(void)fclose(fp);	/* read only: ferror above said it all */
 	buf_addc(&b, '\0');
 	*len = b.len - 1;
 	return b.p;

@@ -146,7 +146,7 @@ judge(int rc, const struct ozon_query *q, struct ozon_page *pg,
 	snprintf(v->why, sizeof v->why, "offset %ld: HTTP %ld%s%.*s",
 	    q->offset, http.status, pg->message.len ? ": " : "",
 	    (int)pg->message.len, pg->message.p ? pg->message.p : "");
-	if (pg->message.len > 0 && memmem(pg->message.p, pg->message.len,
+	if (pg->message.p != NULL && memmem(pg->message.p, pg->message.len,
 	    "Circle is open", 14)) {
 		v->trip = 1;
 		v->status = EX_UNAVAILABLE;
@@ -443,8 +443,9 @@ configure(void)
 	char err[256], *at;
 	size_t len;
 
-	if ((hopts.client_id = env_str("OZON_CLIENT_ID", NULL)) == NULL ||
-	    (hopts.api_key = env_str("OZON_API_KEY", NULL)) == NULL) {
+	hopts.client_id = env_str("OZON_CLIENT_ID", NULL);
+	hopts.api_key = env_str("OZON_API_KEY", NULL);
+	if (hopts.client_id == NULL || hopts.api_key == NULL) {
 		log_msg(LOG_ERROR, "%s is not set", hopts.client_id ?
 		    "OZON_API_KEY" : "OZON_CLIENT_ID");
 		return EX_CONFIG;
@@ -466,7 +467,7 @@ configure(void)
 		len--;
 	url = xmalloc(len + strlen(ep->path) + 1);
 	memcpy(url, s, len);
-	strcpy(url + len, ep->path);
+	memcpy(url + len, ep->path, strlen(ep->path) + 1);
 	log_url = xstrdup(url);
 	if ((at = strchr(log_url, '@')) != NULL &&
 	    at < strchr(strstr(log_url, "://") + 3, '/'))

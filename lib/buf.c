@@ -125,7 +125,7 @@ buf_add_base64(struct buf *b, const unsigned char *p, size_t n)
 			v |= (uint32_t)p[i + 1] << 8;
 		buf_addc(b, enc[v >> 18]);
 		buf_addc(b, enc[v >> 12 & 63]);
-		buf_addc(b, i + 1 < n ? enc[v >> 6 & 63] : '=');
+		buf_addc(b, (char)(i + 1 < n ? enc[v >> 6 & 63] : '='));
 		buf_addc(b, '=');
 	}
 }

@@ -37,7 +37,7 @@ load(struct circuit *cb)
 			cb->failures = (int)f;
 			cb->open_until = u;
 		}
-		fclose(fp);
+		(void)fclose(fp);	/* read only: nothing left to lose */
 	}
 }
 
@@ -58,10 +58,12 @@ save(struct circuit *cb)
 		return;
 	/* temp file and rename: a reader never sees half a state */
 	snprintf(tmp, sizeof tmp, "%s.tmp", cb->path);
-	if ((fp = fopen(tmp, "w")) == NULL ||
-	    fprintf(fp, "%d %lld\n", cb->failures,
-	    (long long)cb->open_until) < 0 || fclose(fp) != 0 ||
-	    rename(tmp, cb->path) == -1) {
+	if ((fp = fopen(tmp, "w")) != NULL && fprintf(fp, "%d %lld\n",
+	    cb->failures, (long long)cb->open_until) < 0) {
+		(void)fclose(fp);	/* failed already: only free it */
+		fp = NULL;
+	}
+	if (fp == NULL || fclose(fp) != 0 || rename(tmp, cb->path) == -1) {
 		if (!cb->warned)
 			log_msg(LOG_WARN, "%s: %s: circuit state not kept",
 			    cb->path, strerror(errno));

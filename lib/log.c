@@ -112,6 +112,8 @@ log_begin(int level, const char *event)
 	struct tm tm;
 	char ts[64];
 
+	if (level < LOG_DEBUG || level > LOG_ERROR)
+		level = LOG_ERROR;	/* levels[] has no other names */
 	line.len = 0;
 	/* the summary is the run's record: it is always written */
 	if ((skipping = level < min_level && strcmp(event, "summary") != 0))
@@ -119,7 +121,8 @@ log_begin(int level, const char *event)
 	if (!json) {
 		buf_adds(&line, tool);
 		buf_add(&line, ": ", 2);
-		if (level >= LOG_WARN && strcmp(event, levels[level]) != 0) {
+		if ((level == LOG_WARN || level == LOG_ERROR) &&
+		    strcmp(event, levels[level]) != 0) {
 			buf_adds(&line, levels[level]);
 			buf_add(&line, ": ", 2);
 		}
@@ -226,6 +229,8 @@ log_msg(int level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
+	if (level < LOG_DEBUG || level > LOG_ERROR)
+		level = LOG_ERROR;	/* levels[] has no other names */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

@@ -154,7 +154,7 @@ map_load(struct mapping *m, const char *path, char *err, size_t errlen)
 		buf_addc(&b, '\0');
 		rc = map_parse(m, b.p, b.len - 1, 0, err, errlen);
 	}
-	fclose(fp);
+	(void)fclose(fp);	/* read only: ferror above said it all */
 	buf_free(&b);
 	return rc;
 }

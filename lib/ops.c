@@ -170,7 +170,8 @@ alert_json(const struct alert *a, struct buf *b)
 
 	gethostname(host, sizeof host - 1);
 	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		ts[0] = '\0';	/* did not fit: the array is undefined */
 	buf_adds(b, "{\"rule\":");
 	buf_add_jstr(b, a->rule, strlen(a->rule));
 	buf_adds(b, ",\"severity\":");

@@ -326,7 +326,7 @@ keyis(const char *k, const char *end, const char *want)
 {
 	size_t n = strlen(want);
 
-	return want && (size_t)(end - k) == n + 2 && memcmp(k + 1, want, n) == 0;
+	return (size_t)(end - k) == n + 2 && memcmp(k + 1, want, n) == 0;
 }
 
 /*

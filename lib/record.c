@@ -265,7 +265,8 @@ rec_set(struct record *r, const char *key, int type, const char *v,
 	int i, inside;
 
 	/* v may be one of r's own values: room first, then find it again */
-	inside = r->store.p && v >= r->store.p && v < r->store.p + r->store.len;
+	inside = r->store.len > 0 && v >= r->store.p &&
+	    v < r->store.p + r->store.len;
 	if (inside)
 		off = (size_t)(v - r->store.p);
 	if (r->store.cap - r->store.len < klen + vlen)

@@ -543,7 +543,7 @@ read_summary(const char *state_dir, const char *batch, char *status,
 		}
 		rec_free(&r);
 	}
-	fclose(fp);
+	(void)fclose(fp);	/* read only */
 }
 
 long
@@ -572,9 +572,10 @@ runs_reconcile(struct pg_conn *db, const char *state_dir, char *err,
 			continue;
 		read_summary(state_dir, PQgetvalue(r, i, 0), status,
 		    sizeof status, error, sizeof error);
-		if (strcmp(status, "failed") && strcmp(status, "cancelled") &&
-		    strcmp(status, "completed") &&
-		    strcmp(status, "partial_success")) {
+		if (strcmp(status, "failed") != 0 &&
+		    strcmp(status, "cancelled") != 0 &&
+		    strcmp(status, "completed") != 0 &&
+		    strcmp(status, "partial_success") != 0) {
 			snprintf(status, sizeof status, "failed");
 			snprintf(msg, sizeof msg, "the run ended without "
 			    "finishing its record (killed?); found by %s",
