@@ -8,7 +8,7 @@
 #   run CMD...          run with stdin from $IN (or /dev/null); keeps
 #                       $T/out, $T/err, $T/rej (fd 3) and $RC
 #   summary KEY         a counter of the last "summary" event in $T/err
-#   wait_file F         wait up to 5 s for file F to appear
+#   wait_file F [S]     wait up to S (5) seconds for file F to appear
 #   sim_start ARGS      start tests/ozon-sim on a free port; exports the
 #                       OZON_* variables for it; its log is $T/sim.log
 #   sim_control JSON    change its faults or data set
@@ -96,7 +96,7 @@ summary() {
 
 wait_file() {
 	_i=0
-	while [ ! -s "$1" ] && [ $_i -lt 100 ]; do
+	while [ ! -s "$1" ] && [ $_i -lt $((${2:-5} * 20)) ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
@@ -109,7 +109,9 @@ sim_start() {
 	    --api-key "$SIM_KEY" --client-id "$SIM_CLIENT" "$@" \
 	    2>>"$T/sim.err" &
 	_pids="$_pids $!"
-	wait_file "$T/sim.port" || { echo "# simulator did not start" >&2; return 1; }
+	# a big data set takes a while: SIM_WAIT seconds
+	wait_file "$T/sim.port" "${SIM_WAIT:-5}" ||
+	    { echo "# simulator did not start" >&2; return 1; }
 	SIM_URL=http://127.0.0.1:$(cat "$T/sim.port")
 	export OZON_API_URL=$SIM_URL OZON_CLIENT_ID=$SIM_CLIENT \
 	    OZON_API_KEY=$SIM_KEY OZON_RATE_LIMIT=0
