@@ -164,6 +164,7 @@ struct record {
 	/* parse state */
 	int depth;		/* containers open */
 	int values;		/* top-level values seen on the line */
+	size_t end;		/* the offset just past the line's value */
 	struct jw raw;		/* writes a nested value into store */
 	char err[256];
 };

@@ -78,8 +78,9 @@ separator(uint32_t c)
 	    (c >= 0x201C && c <= 0x201E);
 }
 
-void
-wh_canon(const char *s, size_t n, struct buf *out)
+/* One pass of the rules; wh_canon() repeats it until nothing changes. */
+static void
+canon_once(const char *s, size_t n, struct buf *out)
 {
 	struct tok tok[MAXTOK], t;
 	size_t i, k, j, w, nt = 0, start;
@@ -162,5 +163,27 @@ wh_canon(const char *s, size_t n, struct buf *out)
 		out->len = 0;
 		buf_add(out, tmp.p, tmp.len);
 		buf_free(&tmp);
+	}
+}
+
+void
+wh_canon(const char *s, size_t n, struct buf *out)
+{
+	static struct buf again;	/* kept from call to call */
+	int pass;
+
+	/*
+	 * One pass can leave work for the next ("Склад Склад Тверь" loses
+	 * one СКЛАД; "ФЦ Склад" becomes СКЛАД_ФЦ): repeat to a fixed point,
+	 * so that the canonical form of a canonical form is itself.
+	 */
+	canon_once(s, n, out);
+	for (pass = 0; pass < 8; pass++) {
+		canon_once(out->p, out->len, &again);
+		if (again.len == out->len && (out->len == 0 ||
+		    memcmp(again.p, out->p, out->len) == 0))
+			return;
+		out->len = 0;
+		buf_add(out, again.p, again.len);
 	}
 }

@@ -106,8 +106,11 @@ close_container(struct record *r, char c)
 {
 	struct field *f;
 
-	if (--r->depth == 0)
+	if (--r->depth == 0) {
+		/* where the line's value ends: past it, only white space */
+		r->end = yajl_get_bytes_consumed(r->yajl);
 		return 1;
+	}
 	if (jw_close(&r->raw, c) == 0) {
 		f = &r->f[r->n - 1];
 		f->vlen = r->store.len - f->voff;
@@ -179,6 +182,8 @@ void
 rec_init(struct record *r)
 {
 	memset(r, 0, sizeof *r);
+	/* never a NULL store: rec_key() of an empty key is store.p + 0 */
+	buf_grow(&r->store, 64);
 }
 
 void
@@ -208,6 +213,18 @@ parser(struct record *r)
 	return r->yajl;
 }
 
+/* Is s[0..n) only JSON white space? */
+static int
+white(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
 int
 rec_parse(struct record *r, const char *line, size_t len)
 {
@@ -224,12 +241,21 @@ rec_parse(struct record *r, const char *line, size_t len)
 	if (utf8_check(line, len, 1, r->err, sizeof r->err) == -1)
 		return -1;
 	h = parser(r);
+	r->end = len;
 	st = yajl_parse(h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
-	if (st == yajl_status_ok && r->values == 1)
+	/*
+	 * With multiple values allowed, yajl takes an unterminated string
+	 * after the object for one still coming: its lexer would keep it
+	 * into the next line.  Past the object, only white space.
+	 */
+	if (st == yajl_status_ok && r->values == 1 &&
+	    !white(line + r->end, len - r->end))
+		seterr(r, "invalid JSON: trailing characters after the object");
+	else if (st == yajl_status_ok && r->values == 1)
 		return 0;
-	if (st == yajl_status_ok)
+	else if (st == yajl_status_ok)
 		seterr(r, "invalid JSON: no value");
 	else if (r->err[0] == '\0') {
 		msg = yajl_get_error(h, 0, NULL, 0);

@@ -36,6 +36,9 @@ check_escape(const unsigned char *s, size_t n, size_t i, char *err,
 
 	if (i + 1 >= n)
 		return i + 1;
+	/* an escape is ASCII; any other byte is checked as UTF-8 next */
+	if (s[i + 1] >= 0x80)
+		return i + 1;
 	if (s[i + 1] != 'u')
 		return i + 2;
 	if (i + 6 > n || hex4(s + i + 2, &cp) == -1)

@@ -141,17 +141,27 @@ test_canon(void)
 		{ "a__b--c\t\td", "A_B_C_D" },
 		{ "Склад", "СКЛАД" },
 		{ "_-_ ", "" },
+		/* a fixed point: the canonical form of a canonical form */
+		{ "Склад Склад Тверь", "ТВЕРЬ" },
+		{ "ФЦ Склад", "ФЦ" },
+		{ "РФЦ Склад Тверь", "ТВЕРЬ_РФЦ" },
 	};
 	struct buf b = { NULL, 0, 0 };
 	char name[160];
 	size_t i;
 
+	struct buf c = { NULL, 0, 0 };
+
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		wh_canon(t[i][0], strlen(t[i][0]), &b);
 		snprintf(name, sizeof name, "canon \"%s\"", t[i][0]);
 		is_str(b.p ? b.p : "", b.len, t[i][1], name);
+		wh_canon(b.p ? b.p : "", b.len, &c);
+		snprintf(name, sizeof name, "canon twice \"%s\"", t[i][0]);
+		is_str(c.p ? c.p : "", c.len, t[i][1], name);
 	}
 	buf_free(&b);
+	buf_free(&c);
 }
 
 /* Write s to a temp file and open a reader on it. */
