@@ -4,7 +4,7 @@
 # the spool, etl-load --mode full, etl-audit), each tool within its memory
 # bound.  Minutes, not seconds: not part of make check.
 . "$TOP/tests/lib.sh"
-plan 12
+plan 11
 
 ROWS=${LOAD_ROWS:-5000000}
 export ETL_STATE_DIR=$T/state ETL_BIN=$BIN ETL_DASHBOARD_FILE=
