@@ -629,7 +629,8 @@ page(const struct ops_config *cfg, int days, int refresh)
 
 	gethostname(host, sizeof host - 1);
 	gmtime_r(&now, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	if (strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		when[0] = '\0';
 	out("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
 	    "'none'; style-src 'unsafe-inline'\">\n");
@@ -706,7 +707,7 @@ ctl_dashboard(int argc, char *argv[])
 			status = EX_CANTCREAT;
 		}
 	} else
-		fwrite(h.p, 1, h.len, stdout);
+		(void)fwrite(h.p, 1, h.len, stdout);	/* checked at exit */
 	buf_free(&h);
 	return status;
 }

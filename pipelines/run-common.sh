@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2094
+# (SC2094: etl-audit reads the run log given with -l only once its stdin
+# ends, while the stages append to that log before)
 # Shared by the pipelines (full-sync, incremental-sync, health-check):
 # sourced, not run.
 #

@@ -1,4 +1,7 @@
 #!/bin/sh
+# shellcheck disable=SC2154,SC2012
+# (SC2154: $p is the trap's own loop variable; SC2012: ls -t of run
+# folders, whose names are UUIDs)
 # make demo: the main job on the embedded default: the local Ozon
 # simulator, a throwaway Redis and a throwaway PostgreSQL, no credentials.
 #   etl-ctl migrate
@@ -50,12 +53,13 @@ while { [ ! -s "$d/sim.port" ] || [ ! -S "$d/redis.sock" ]; } &&
 done
 
 # what /etc/ozon-etl/env holds on a real system (pipelines/env.example)
-export OZON_API_URL=http://127.0.0.1:$(cat "$d/sim.port") \
+port=$(cat "$d/sim.port")
+export OZON_API_URL="http://127.0.0.1:$port" \
     OZON_CLIENT_ID=123456 OZON_API_KEY=sim-secret-key OZON_RATE_LIMIT=0 \
-    REDIS_URL=unix://$d/redis.sock ETL_STATE_DIR=$d/state \
+    REDIS_URL="unix://$d/redis.sock" ETL_STATE_DIR="$d/state" \
     ETL_DATABASE_URL="host=$pg user=postgres dbname=postgres" \
-    ETL_SQL_DIR=$top/sql ETL_BIN=$top/$O/bin \
-    ETL_METRICS_FILE=$d/state/ozon_etl.prom \
+    ETL_SQL_DIR="$top/sql" ETL_BIN="$top/$O/bin" \
+    ETL_METRICS_FILE="$d/state/ozon_etl.prom" \
     ETL_ALERT_CMD="cat >>'$d/alerts.ndjson'"
 unset ETL_MAPPING_FILE ETL_BATCH_ID
 PATH=$top/$O/bin:$PATH
@@ -107,5 +111,5 @@ echo "spool of the full sync:   ${full}spool.ndjson"
 echo "rejects:                  ${full}rejects.ndjson, ${incr}rejects.ndjson"
 echo "run logs:                 ${full}log, ${incr}log"
 echo "Prometheus metrics:       $ETL_METRICS_FILE"
-echo "alerts sent:              $d/alerts.ndjson ($(cat "$d/alerts.ndjson" 2>/dev/null | wc -l) alerts)"
+echo "alerts sent:              $d/alerts.ndjson ($(wc -l <"$d/alerts.ndjson" 2>/dev/null || echo 0) alerts)"
 echo "dashboard:                $d/state/dashboard.html (open it in a browser)"

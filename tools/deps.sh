@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install the Debian packages ozon-etl needs for building, testing (the
-# dashboard's tests open it in headless Chromium) and the demo, when any
-# is missing.  Root runs apt-get itself; others go through
+# dashboard's tests open it in headless Chromium), static analysis and
+# fuzzing (clang with libFuzzer) and the demo, when any is missing.  Root runs apt-get itself; others go through
 # sudo; where neither works, say which packages to install.
 set -eu
 
 PKGS="build-essential pkg-config libyajl-dev libcurl4-openssl-dev libpq-dev
 libhiredis-dev postgresql redis-server mandoc jq valgrind perl time
-python3 curl chromium fonts-dejavu-core"
+python3 curl chromium fonts-dejavu-core
+clang libclang-rt-14-dev cppcheck clang-tidy shellcheck"
 
 missing=""
 for p in $PKGS; do

@@ -29,29 +29,7 @@ export JOBS PG_INC DATADIR CLANG_TIDY CC
 waiver()
 {
 	case $1:$2 in
-	# 2026-11-30 cmd/ctl-dashboard.c: strftime's result unused (:632;
-	# the array is undefined when it does not fit) and fwrite's (:709,
-	# stdout checked at exit: wants a (void) cast)
-	clang-tidy:cmd/ctl-dashboard.c)
-		echo --checks=-cert-err33-c ;;
-	# 2026-11-30 pipelines: SC2154, the variables come from
-	# run-common.sh, which shellcheck finds only with a
-	# "# shellcheck source=pipelines/run-common.sh" line above the "."
-	# (then SC2317 for the stages run_begin calls wants a disable);
-	# SC2094, 2>>"$log" while etl-audit -l "$log" reads it: by design,
-	# etl-audit reads the log once its stdin ends, wants a disable
-	shellcheck:pipelines/full-sync | shellcheck:pipelines/incremental-sync)
-		echo --exclude=SC2154,SC2094 ;;
-	shellcheck:pipelines/health-check)
-		echo --exclude=SC2154 ;;
-	shellcheck:pipelines/run-common.sh)
-		echo --exclude=SC2094 ;;
-	# 2026-11-30 tools/demo.sh: SC2154 ($p inside the trap string: a
-	# false positive), SC2012 (ls of known names), SC2155 and SC2046
-	# (export of $(cat sim.port) unquoted: the cat's failure is lost),
-	# SC2086 (unquoted $d, $top in the export), SC2002 (cat | wc)
-	shellcheck:tools/demo.sh)
-		echo --exclude=SC2154,SC2012,SC2155,SC2046,SC2086,SC2002 ;;
+	# none open
 	esac
 }
 
