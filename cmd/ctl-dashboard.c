@@ -323,8 +323,9 @@ chart(const char *id, const char *title, const struct series *s, int ns,
 				    status_class(status[i]), x, y, w,
 				    CH - 8 - y);
 				esc(when[i]);
-				outf(" %s: %.1f</title></rect>\n", status[i],
-				    s[k].v[i]);
+				out(" ");
+				esc(status[i]);
+				outf(": %.1f</title></rect>\n", s[k].v[i]);
 			}
 			continue;
 		}
