@@ -691,14 +691,10 @@ ctl_dashboard(int argc, char *argv[])
 		fprintf(stderr, "usage: etl-ctl %s\n", line);
 		return EX_USAGE;
 	}
-	if (ops_config(&cfg, err, sizeof err) == -1) {
-		log_msg(LOG_ERROR, "%s", err);
+	if (ctl_config(&cfg) == -1)
 		return EX_CONFIG;
-	}
-	if ((db = db_connect("etl-ctl", &status, err, sizeof err)) == NULL) {
-		log_msg(LOG_ERROR, "database: %s", err);
+	if ((db = ctl_connect(&status)) == NULL)
 		return status;
-	}
 	page(&cfg, (int)days, (int)refresh);
 	db_close(db);
 	if (path) {

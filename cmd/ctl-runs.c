@@ -37,29 +37,6 @@ opt(int argc, char *argv[], const char *shorts,
 	return c;
 }
 
-static struct pg_conn *
-connect_or_say(int *status)
-{
-	struct pg_conn *db;
-	char err[512];
-
-	if ((db = db_connect("etl-ctl", status, err, sizeof err)) == NULL)
-		log_msg(LOG_ERROR, "database: %s", err);
-	return db;
-}
-
-static int
-config_or_say(struct ops_config *c)
-{
-	char err[256];
-
-	if (ops_config(c, err, sizeof err) == -1) {
-		log_msg(LOG_ERROR, "%s", err);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- status ---- */
 
 int
@@ -85,7 +62,7 @@ ctl_status(int argc, char *argv[])
 			fprintf(stderr, "etl-ctl: -n: %s\n", err);
 			return EX_USAGE;
 		}
-	if ((db = connect_or_say(&status)) == NULL)
+	if ((db = ctl_connect(&status)) == NULL)
 		return status;
 	snprintf(num, sizeof num, "%lld", (long long)n);
 	params[0] = num;
@@ -187,7 +164,7 @@ ctl_health(int argc, char *argv[])
 			alerts = 1;
 		else
 			quiet = 1;
-	if (config_or_say(&cfg) == -1)
+	if (ctl_config(&cfg) == -1)
 		return EX_CONFIG;
 	if ((db = db_connect("etl-ctl", &status, err, sizeof err)) == NULL &&
 	    status == EX_CONFIG) {
@@ -252,7 +229,7 @@ ctl_metrics(int argc, char *argv[])
 
 	while (opt(argc, argv, "o:", longs, 0, "metrics [-o FILE]") != -1)
 		path = optarg;
-	if ((db = connect_or_say(&status)) == NULL && status == EX_CONFIG)
+	if ((db = ctl_connect(&status)) == NULL && status == EX_CONFIG)
 		return status;
 	if (path) {
 		if (metrics_write(db, path, err, sizeof err) == -1) {
@@ -280,9 +257,9 @@ ctl_cleanup(int argc, char *argv[])
 
 	while (opt(argc, argv, "", NULL, 0, "cleanup") != -1)
 		;
-	if (config_or_say(&cfg) == -1)
+	if (ctl_config(&cfg) == -1)
 		return EX_CONFIG;
-	if ((db = connect_or_say(&status)) == NULL)
+	if ((db = ctl_connect(&status)) == NULL)
 		return status;
 	if (retention_run(db, &cfg, &n, err, sizeof err) == -1) {
 		log_msg(LOG_ERROR, "cleanup: %s", err);

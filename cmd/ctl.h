@@ -5,6 +5,14 @@
 #ifndef CTL_H
 #define CTL_H
 
+struct ops_config;
+struct pg_conn;
+
+/* cmd/etl-ctl.c: connect, or log why not (*status 69 or 78) */
+struct pg_conn *ctl_connect(int *status);
+/* The ETL_* thresholds, or log the bad one and return -1. */
+int ctl_config(struct ops_config *);
+
 /* cmd/ctl-mapping.c: mapping list|add|confirm|import|export|review */
 int ctl_mapping(int argc, char *argv[]);
 

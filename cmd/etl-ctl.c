@@ -46,6 +46,29 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+struct pg_conn *
+ctl_connect(int *status)
+{
+	struct pg_conn *db;
+	char err[512];
+
+	if ((db = db_connect("etl-ctl", status, err, sizeof err)) == NULL)
+		log_msg(LOG_ERROR, "database: %s", err);
+	return db;
+}
+
+int
+ctl_config(struct ops_config *c)
+{
+	char err[256];
+
+	if (ops_config(c, err, sizeof err) == -1) {
+		log_msg(LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* A migration file's name: NNN_name.sql. */
 static int
 is_migration(const struct dirent *d)
@@ -176,10 +199,8 @@ migrate(int argc, char *argv[])
 		    strerror(errno));
 		return EX_CONFIG;
 	}
-	if ((conn = db_connect("etl-ctl", &rc, err, sizeof err)) == NULL) {
-		log_msg(LOG_ERROR, "database: %s", err);
+	if ((conn = ctl_connect(&rc)) == NULL)
 		goto out;
-	}
 	c = (PGconn *)conn;
 	if (db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", err,
 	    sizeof err) == -1) {
